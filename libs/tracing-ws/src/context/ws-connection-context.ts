@@ -1,0 +1,47 @@
+import type { Span, SpanContext } from '@opentelemetry/api';
+
+/** The authenticated user of a connection, as returned by the `authenticate` hook. */
+export interface WsUser {
+  /** Stable user id: becomes `enduser.id` on spans and `user_id` in logs. */
+  id: string;
+  [key: string]: unknown;
+}
+
+/**
+ * What the handshake learned about a connection; attached to the socket and
+ * readable anywhere in its call tree through {@link WsContextService}.
+ */
+export interface WsConnectionContext {
+  /** Random id of this connection (UUID), `connection_id` in logs. */
+  readonly connectionId: string;
+  /** Trace id of the handshake (32 lowercase hex), `connection_trace_id` in logs. */
+  readonly traceId: string;
+  /** Span context of the handshake span; message spans link to or descend from it. */
+  readonly handshakeSpanContext: SpanContext;
+  /** The user returned by the `authenticate` hook, when authenticated. */
+  readonly user: WsUser | undefined;
+  /** Client address (the first `X-Forwarded-For` hop when `trustProxy` is on). */
+  readonly remoteAddress: string | undefined;
+  /** `User-Agent` header, sanitised and truncated. */
+  readonly userAgent: string | undefined;
+  /** `Origin` header, sanitised and truncated. */
+  readonly origin: string | undefined;
+  /** Gateway path the connection was accepted on. */
+  readonly path: string;
+  /** When the upgrade completed (ms since the epoch). */
+  readonly openedAt: number;
+}
+
+/** The message being handled, readable in its handler's call tree. */
+export interface WsMessageContext {
+  /** Event name of the frame (a registered handler pattern). */
+  readonly event: string;
+  /** `meta.id` of the frame, when the client sent one. */
+  readonly id: string | undefined;
+  /** Trace id of this message's handling (falls back to the connection's when no SDK records). */
+  readonly traceId: string;
+  /** Span id of this message's span (all zeros when no SDK records). */
+  readonly spanId: string;
+  /** The message span. */
+  readonly span: Span;
+}

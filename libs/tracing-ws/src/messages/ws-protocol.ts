@@ -1,0 +1,55 @@
+/** Error codes carried in error frames (DESIGN.md). */
+export const WS_ERROR_CODES = {
+  badRequest: 'BAD_REQUEST',
+  unknownEvent: 'UNKNOWN_EVENT',
+  validationFailed: 'VALIDATION_FAILED',
+  unauthorized: 'UNAUTHORIZED',
+  forbidden: 'FORBIDDEN',
+  rateLimited: 'RATE_LIMITED',
+  payloadTooLarge: 'PAYLOAD_TOO_LARGE',
+  internal: 'INTERNAL',
+} as const;
+
+/** One of the error codes of {@link WS_ERROR_CODES}. */
+export type WsErrorCode = (typeof WS_ERROR_CODES)[keyof typeof WS_ERROR_CODES];
+
+/** Close codes (standard first, then 4xxx = HTTP status, as graphql-ws does). */
+export const WS_CLOSE_CODES = {
+  normal: 1000,
+  goingAway: 1001,
+  messageTooBig: 1009,
+  internalError: 1011,
+  tryAgainLater: 1013,
+  badRequest: 4400,
+  unauthorized: 4401,
+  forbidden: 4403,
+  heartbeatTimeout: 4408,
+  rateLimited: 4429,
+} as const;
+
+/** `meta` of a frame, in both directions. */
+export interface WsFrameMeta {
+  /** W3C traceparent of the client's span for this message. */
+  traceparent?: string;
+  /** Trace id of the server's handling, sent back so a client can show it. */
+  traceId?: string;
+  /** Client-chosen message id, echoed on the reply so a client can correlate it. */
+  id?: string;
+}
+
+/** A JSON text frame: `{"event", "data", "meta"?}`. */
+export interface WsFrame<T = unknown> {
+  event: string;
+  data?: T;
+  meta?: WsFrameMeta;
+}
+
+/** The `data` of an error frame. */
+export interface WsErrorData {
+  code: WsErrorCode;
+  message: string;
+  traceId?: string;
+  retryable: boolean;
+  /** Field errors of a `VALIDATION_FAILED`. */
+  details?: unknown;
+}

@@ -1,0 +1,107 @@
+/**
+ * Every telemetry name the library emits, in one place (see DESIGN.md "Shared names").
+ * No other file spells a metric, span attribute or log field name as a literal.
+ */
+
+/** Prometheus metric names, without the configurable prefix (default `ws_`). */
+export const WS_METRIC_NAMES = {
+  connectionsActive: 'connections_active',
+  connectionsOpened: 'connections_opened_total',
+  connectionsClosed: 'connections_closed_total',
+  connectionDuration: 'connection_duration_seconds',
+  handshakeRejections: 'handshake_rejections_total',
+  handshakeDuration: 'handshake_duration_seconds',
+  messagesReceived: 'messages_received_total',
+  messagesSent: 'messages_sent_total',
+  messageSize: 'message_size_bytes',
+  messageDuration: 'message_duration_seconds',
+  messageErrors: 'message_errors_total',
+  heartbeatTimeouts: 'heartbeat_timeouts_total',
+  rateLimited: 'rate_limited_total',
+} as const;
+
+/** Prometheus label names. */
+export const WS_METRIC_LABELS = {
+  path: 'path',
+  event: 'event',
+  code: 'code',
+  reason: 'reason',
+  direction: 'direction',
+  outcome: 'outcome',
+} as const;
+
+/**
+ * The `event` label values used when a frame names no registered handler, so
+ * that label cardinality is bounded whatever clients send.
+ */
+export const WS_EVENT_LABELS = {
+  unknown: 'unknown',
+  invalid: 'invalid',
+  error: 'error',
+  other: 'other',
+} as const;
+
+/**
+ * Span attribute names, following the OpenTelemetry semantic conventions:
+ * https://opentelemetry.io/docs/specs/semconv/messaging/messaging-spans/ and
+ * https://opentelemetry.io/docs/specs/semconv/http/http-spans/
+ */
+export const WS_SPAN_ATTRIBUTES = {
+  messagingSystem: 'messaging.system',
+  messagingOperationType: 'messaging.operation.type',
+  messagingOperationName: 'messaging.operation.name',
+  messagingDestinationName: 'messaging.destination.name',
+  messagingMessageId: 'messaging.message.id',
+  messagingMessageBodySize: 'messaging.message.body.size',
+  connectionId: 'ws.connection.id',
+  connectionTraceId: 'ws.connection.trace_id',
+  closeCode: 'ws.close.code',
+  closeReason: 'ws.close.reason',
+  rejectionReason: 'ws.handshake.rejection_reason',
+  enduserId: 'enduser.id',
+  clientAddress: 'client.address',
+  userAgent: 'user_agent.original',
+  httpStatusCode: 'http.response.status_code',
+  httpMethod: 'http.request.method',
+  urlPath: 'url.path',
+  messagingBatchCount: 'messaging.batch.message_count',
+} as const;
+
+/** Pino log field names (OpenTelemetry log data model names for the trace fields). */
+export const WS_LOG_FIELDS = {
+  traceId: 'trace_id',
+  spanId: 'span_id',
+  traceFlags: 'trace_flags',
+  connectionId: 'connection_id',
+  connectionTraceId: 'connection_trace_id',
+  userId: 'user_id',
+  event: 'event',
+  path: 'path',
+  code: 'code',
+  reason: 'reason',
+  status: 'status',
+  durationMs: 'duration_ms',
+  messagesIn: 'messages_in',
+  messagesOut: 'messages_out',
+  bytesIn: 'bytes_in',
+  bytesOut: 'bytes_out',
+  remoteAddress: 'remote_address',
+  origin: 'origin',
+  userAgent: 'user_agent',
+  outcome: 'outcome',
+  error: 'err',
+  errorCode: 'error_code',
+} as const;
+
+/** The `msg` of the library's own log lines. */
+export const WS_LOG_MESSAGES = {
+  connected: 'ws.connected',
+  disconnected: 'ws.disconnected',
+  handshakeRejected: 'ws.handshake_rejected',
+  messageHandled: 'ws.message_handled',
+  messageRejected: 'ws.message_rejected',
+  messageFailed: 'ws.message_failed',
+  heartbeatTimeout: 'ws.heartbeat_timeout',
+  broadcast: 'ws.broadcast',
+  authHookFailed: 'ws.auth_hook_failed',
+} as const;

@@ -1,0 +1,50 @@
+import { Module } from '@nestjs/common';
+import { ClsModule } from 'nestjs-cls';
+import { WsBroadcaster } from './broadcast/ws.broadcaster.js';
+import { WsConnectionLifecycle } from './context/ws-connection.lifecycle.js';
+import { WsContextService } from './context/ws-context.service.js';
+import { WsHandshakeGuard } from './handshake/ws-handshake.guard.js';
+import { TracingWsExceptionFilter } from './messages/tracing-ws-exception.filter.js';
+import { WsFrameSender } from './messages/ws-frame.sender.js';
+import { WsTracingInterceptor } from './messages/ws-tracing.interceptor.js';
+import { WsLogger } from './telemetry/ws.logger.js';
+import { WsMetrics } from './telemetry/ws.metrics.js';
+import { RESOLVED_OPTIONS } from './tracing-ws.internal-constants.js';
+import { TRACING_WS_MODULE_OPTIONS, TracingWsConfigurableModule } from './tracing-ws.module-definition.js';
+import { resolveTracingWsOptions } from './tracing-ws.options.js';
+
+/**
+ * Observable, guarded WebSocket gateways. Import once in the root module, then
+ * install {@link TracingWsAdapter} on the app.
+ *
+ * Only `ClsModule` (not `ClsModule.forRoot`) is imported: forRoot registers a
+ * global guard and interceptor on every handler, which alone costs ~40 % of a
+ * gateway's throughput; the adapter enters the CLS context itself.
+ *
+ * @example
+ * TracingWsModule.forRoot({ requireAuth: true, authenticate: ({ token }) => users.byToken(token) })
+ *
+ * @example
+ * TracingWsModule.forRootAsync({
+ *   imports: [AuthModule],
+ *   inject: [AuthService],
+ *   useFactory: (auth: AuthService) => ({ requireAuth: true, authenticate: ({ token }) => auth.verify(token) }),
+ * })
+ */
+@Module({
+  imports: [ClsModule],
+  providers: [
+    { provide: RESOLVED_OPTIONS, inject: [TRACING_WS_MODULE_OPTIONS], useFactory: resolveTracingWsOptions },
+    WsLogger,
+    WsMetrics,
+    WsHandshakeGuard,
+    WsConnectionLifecycle,
+    WsTracingInterceptor,
+    TracingWsExceptionFilter,
+    WsContextService,
+    WsFrameSender,
+    WsBroadcaster,
+  ],
+  exports: [RESOLVED_OPTIONS, WsLogger, WsMetrics, WsHandshakeGuard, WsConnectionLifecycle, WsTracingInterceptor, TracingWsExceptionFilter, WsContextService, WsFrameSender, WsBroadcaster, ClsModule],
+})
+export class TracingWsModule extends TracingWsConfigurableModule {}

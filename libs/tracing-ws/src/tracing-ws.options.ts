@@ -1,0 +1,212 @@
+import type { IncomingMessage } from 'node:http';
+import type { WsUser } from './context/ws-connection-context.js';
+
+/** Where the credential of a handshake was found. */
+export type WsCredentialSource = 'header' | 'query' | 'subprotocol';
+
+/** What the `authenticate` hook is given. */
+export interface WsAuthRequest {
+  /** The bearer token, from `Authorization: Bearer`, `?access_token=` or a `bearer.<token>` subprotocol. */
+  readonly token: string;
+  /** Where the token was found. */
+  readonly source: WsCredentialSource;
+  /** The raw upgrade request (headers, socket), for hooks that need more. */
+  readonly request: IncomingMessage;
+}
+
+/**
+ * Decides who a handshake belongs to. Return the user, or `null`/`undefined` to
+ * refuse the credential (HTTP 401). A throw refuses with HTTP 500 and is logged
+ * without its text reaching the client.
+ */
+export type WsAuthenticateHook = (request: WsAuthRequest) => WsUser | null | undefined | Promise<WsUser | null | undefined>;
+
+/** How message spans relate to the connection's handshake span. */
+export type WsTraceMode = 'message' | 'connection';
+
+/** A pino level name. */
+export type WsLogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
+
+/** Prometheus metric settings. */
+export interface TracingWsMetricsOptions {
+  /**
+   * Prefix of every metric name.
+   * @defaultValue `'ws_'`
+   */
+  prefix?: string;
+  /**
+   * Buckets (seconds) of the handshake and message duration histograms.
+   * @defaultValue `[0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]`
+   */
+  durationBuckets?: number[];
+  /**
+   * Buckets (bytes) of the message size histogram.
+   * @defaultValue `[64, 256, 1024, 4096, 16384, 65536, 262144, 1048576]`
+   */
+  sizeBuckets?: number[];
+  /**
+   * Buckets (seconds) of the connection duration histogram.
+   * @defaultValue `[1, 10, 60, 300, 900, 3600, 14400, 86400]`
+   */
+  connectionDurationBuckets?: number[];
+}
+
+/** Options of {@link TracingWsModule}. */
+export interface TracingWsModuleOptions {
+  /**
+   * Origins allowed to open a connection (exact `Origin` values or patterns).
+   * Empty: every origin is allowed. A refused origin gets HTTP 403.
+   * @defaultValue `[]`
+   */
+  allowedOrigins?: Array<string | RegExp>;
+  /**
+   * Refuse a handshake that carries no credential with HTTP 401. A credential
+   * that is presented and refused gets 401 whatever this says.
+   * @defaultValue `false`
+   */
+  requireAuth?: boolean;
+  /**
+   * Turns a bearer token into a user (may be async). Inject services through
+   * `forRootAsync`. Without it, a presented credential is refused.
+   * @defaultValue `undefined`
+   */
+  authenticate?: WsAuthenticateHook;
+  /**
+   * `message`: each message is its own trace (continuing a frame's
+   * `meta.traceparent`, else a new trace linked to the handshake);
+   * `connection`: every message span is a child of the handshake span.
+   * @defaultValue `'message'`
+   */
+  traceMode?: WsTraceMode;
+  /**
+   * Add `meta.traceId` to replies and error frames, so a client can show it.
+   * @defaultValue `true`
+   */
+  propagateToClient?: boolean;
+  /**
+   * Level of the per-message log line (`ws.message_handled`). Lifecycle lines
+   * are at info, failures at warn/error.
+   * @defaultValue `'debug'`
+   */
+  messageLogLevel?: WsLogLevel;
+  /**
+   * Trust the first `X-Forwarded-For` hop as the client address (behind a proxy).
+   * @defaultValue `false`
+   */
+  trustProxy?: boolean;
+  /**
+   * Largest accepted frame; a larger one closes the socket with 1009.
+   * @defaultValue `1048576` (1 MiB)
+   */
+  maxPayloadBytes?: number;
+  /** Prometheus metric settings. */
+  metrics?: TracingWsMetricsOptions;
+}
+
+/** Options after defaults are merged and validation has passed. */
+export interface ResolvedTracingWsOptions {
+  readonly allowedOrigins: ReadonlyArray<string | RegExp>;
+  readonly requireAuth: boolean;
+  readonly authenticate: WsAuthenticateHook | undefined;
+  readonly traceMode: WsTraceMode;
+  readonly propagateToClient: boolean;
+  readonly messageLogLevel: WsLogLevel;
+  readonly trustProxy: boolean;
+  readonly maxPayloadBytes: number;
+  readonly metrics: Readonly<Required<TracingWsMetricsOptions>>;
+}
+
+/** The defaults, frozen. */
+export const TRACING_WS_DEFAULTS: ResolvedTracingWsOptions = Object.freeze({
+  allowedOrigins: Object.freeze([]),
+  requireAuth: false,
+  authenticate: undefined,
+  traceMode: 'message',
+  propagateToClient: true,
+  messageLogLevel: 'debug',
+  trustProxy: false,
+  maxPayloadBytes: 1024 * 1024,
+  metrics: Object.freeze({
+    prefix: 'ws_',
+    durationBuckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    sizeBuckets: [64, 256, 1024, 4096, 16384, 65536, 262144, 1048576],
+    connectionDurationBuckets: [1, 10, 60, 300, 900, 3600, 14400, 86400],
+  }),
+});
+
+const LOG_LEVELS: readonly WsLogLevel[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'];
+
+function invalid(option: string, got: unknown, fix: string): Error {
+  let shown: string;
+  try {
+    shown = typeof got === 'function' ? 'a function' : JSON.stringify(got) ?? String(got);
+  } catch {
+    shown = String(got);
+  }
+  return new Error(`TracingWsModule: option "${option}" is invalid (got ${shown}): ${fix}`);
+}
+
+function buckets(option: string, value: unknown): number[] {
+  if (!Array.isArray(value) || value.length === 0 || !value.every((b, i) => typeof b === 'number' && b > 0 && (i === 0 || b > value[i - 1]))) {
+    throw invalid(option, value, 'give a non-empty array of positive numbers in increasing order.');
+  }
+  return [...value];
+}
+
+/**
+ * Merges `options` over {@link TRACING_WS_DEFAULTS} and validates the result.
+ * @throws Error naming the first invalid option and how to fix it.
+ */
+export function resolveTracingWsOptions(options: TracingWsModuleOptions | undefined): ResolvedTracingWsOptions {
+  const o = options ?? {};
+  const d = TRACING_WS_DEFAULTS;
+  const allowedOrigins = o.allowedOrigins ?? d.allowedOrigins;
+  if (!Array.isArray(allowedOrigins) || !allowedOrigins.every((x) => (typeof x === 'string' && x.length > 0) || x instanceof RegExp)) {
+    throw invalid('allowedOrigins', allowedOrigins, 'give an array of origins such as "https://app.example.com" or RegExps (empty allows all).');
+  }
+  const bool = (name: 'requireAuth' | 'propagateToClient' | 'trustProxy'): boolean => {
+    const v = o[name] ?? d[name];
+    if (typeof v !== 'boolean') throw invalid(name, v, 'give true or false.');
+    return v;
+  };
+  if (o.authenticate !== undefined && typeof o.authenticate !== 'function') {
+    throw invalid('authenticate', o.authenticate, 'give a function (request) => user | null, or leave it out.');
+  }
+  const traceMode = o.traceMode ?? d.traceMode;
+  if (traceMode !== 'message' && traceMode !== 'connection') {
+    throw invalid('traceMode', traceMode, 'give "message" or "connection".');
+  }
+  const messageLogLevel = o.messageLogLevel ?? d.messageLogLevel;
+  if (!LOG_LEVELS.includes(messageLogLevel)) {
+    throw invalid('messageLogLevel', messageLogLevel, `give one of ${LOG_LEVELS.join(', ')}.`);
+  }
+  const maxPayloadBytes = o.maxPayloadBytes ?? d.maxPayloadBytes;
+  if (!Number.isInteger(maxPayloadBytes) || maxPayloadBytes < 64) {
+    throw invalid('maxPayloadBytes', maxPayloadBytes, 'give a whole number of bytes, at least 64.');
+  }
+  const m = o.metrics ?? {};
+  const prefix = m.prefix ?? d.metrics.prefix;
+  if (typeof prefix !== 'string' || !/^[a-zA-Z_:][a-zA-Z0-9_:]*$|^$/.test(prefix)) {
+    throw invalid('metrics.prefix', prefix, 'give a Prometheus name prefix such as "ws_" (letters, digits, _ and :).');
+  }
+  const requireAuth = bool('requireAuth');
+  if (requireAuth && !o.authenticate) {
+    throw invalid('requireAuth', true, 'requireAuth needs an authenticate hook that turns a token into a user.');
+  }
+  return Object.freeze({
+    allowedOrigins: Object.freeze([...allowedOrigins]),
+    requireAuth,
+    authenticate: o.authenticate,
+    traceMode,
+    propagateToClient: bool('propagateToClient'),
+    messageLogLevel,
+    trustProxy: bool('trustProxy'),
+    maxPayloadBytes,
+    metrics: Object.freeze({
+      prefix,
+      durationBuckets: buckets('metrics.durationBuckets', m.durationBuckets ?? d.metrics.durationBuckets),
+      sizeBuckets: buckets('metrics.sizeBuckets', m.sizeBuckets ?? d.metrics.sizeBuckets),
+      connectionDurationBuckets: buckets('metrics.connectionDurationBuckets', m.connectionDurationBuckets ?? d.metrics.connectionDurationBuckets),
+    }),
+  });
+}

@@ -1,0 +1,60 @@
+import type { DynamicModule, INestApplication, Type } from '@nestjs/common';
+import { Module } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
+import { PrometheusModule } from '@willsoto/nestjs-prometheus';
+import { LoggerModule } from 'nestjs-pino';
+import type { AddressInfo } from 'node:net';
+import { TracingWsAdapter, TracingWsModule, wsLogMixin, type TracingWsModuleOptions } from '@tracing-ws/nestjs';
+import { LogCapture } from './log-capture.js';
+
+/** pino-http builds one root logger per process (per test file here), so every app of a file shares this capture. */
+export const logs = new LogCapture();
+
+export interface TestApp {
+  app: INestApplication;
+  /** `ws://127.0.0.1:<port>` */
+  wsUrl: string;
+  /** `http://127.0.0.1:<port>` */
+  httpUrl: string;
+  metrics(): Promise<string>;
+  close(): Promise<void>;
+}
+
+export interface TestAppOptions {
+  gateways: Type[];
+  providers?: Type[];
+  controllers?: Type[];
+  imports?: Array<Type | DynamicModule>;
+  tracing?: TracingWsModuleOptions;
+  /** Use instead of `TracingWsModule.forRoot(tracing)`. */
+  tracingModule?: DynamicModule;
+}
+
+/** A real Nest app with TracingWsModule, listening on 127.0.0.1, port 0. */
+export async function startApp(options: TestAppOptions): Promise<TestApp> {
+  @Module({
+    imports: [
+      LoggerModule.forRoot({ pinoHttp: [{ level: 'debug', mixin: wsLogMixin, redact: ['req.headers.authorization', 'req.headers.cookie'] }, logs] }),
+      PrometheusModule.register({ defaultMetrics: { enabled: false } }),
+      options.tracingModule ?? TracingWsModule.forRoot(options.tracing ?? {}),
+      ...(options.imports ?? []),
+    ],
+    providers: [...options.gateways, ...(options.providers ?? [])],
+    controllers: options.controllers ?? [],
+  })
+  class TestAppModule {}
+
+  const moduleRef = await Test.createTestingModule({ imports: [TestAppModule] }).compile();
+  const app = moduleRef.createNestApplication({ logger: false });
+  app.useWebSocketAdapter(new TracingWsAdapter(app));
+  await app.listen(0, '127.0.0.1');
+  const { port } = app.getHttpServer().address() as AddressInfo;
+  const httpUrl = `http://127.0.0.1:${port}`;
+  return {
+    app,
+    wsUrl: `ws://127.0.0.1:${port}`,
+    httpUrl,
+    metrics: async () => (await fetch(`${httpUrl}/metrics`)).text(),
+    close: () => app.close(),
+  };
+}

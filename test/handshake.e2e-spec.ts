@@ -64,7 +64,7 @@ describe('handshake guard (before the 101)', () => {
   ])('accepts a token in %s with 101', async (_how, options, query) => {
     const socket = await connect(url + query, options);
     try {
-      expect(socket.ws.protocol).toBe(options.protocols ? 'json' : '');
+      expect(socket.ws.protocol).toBe('protocols' in options ? 'json' : '');
       const reply = await socket.request('echo', { hi: 1 });
       expect(reply.data).toEqual({ hi: 1 });
       const connected = await logs.waitFor({ msg: 'ws.connected', connection_trace_id: socket.upgradeHeaders['x-trace-id'] });

@@ -1,0 +1,25 @@
+import { BadRequestException, Body, Controller, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { trace } from '@opentelemetry/api';
+import { WsBroadcaster } from '@tracing-ws/nestjs';
+
+const ROOM = /^[A-Za-z0-9_-]{1,64}$/;
+
+@Controller()
+export class RoomsController {
+  constructor(private readonly broadcaster: WsBroadcaster) {}
+
+  /** Broadcasts `announcement` to a room; the HTTP request's trace continues into the delivery. */
+  @Post('rooms/:room/announce')
+  @HttpCode(202)
+  announce(@Param('room') room: string, @Body() body: { text?: unknown }) {
+    if (!ROOM.test(room)) throw new BadRequestException('room must be 1-64 letters, digits, _ or -');
+    if (typeof body?.text !== 'string' || body.text.length === 0 || body.text.length > 2000) throw new BadRequestException('text must be 1-2000 characters');
+    const delivered = this.broadcaster.toRoom(room).emit('announcement', { room, text: body.text });
+    return { room, delivered, traceId: trace.getActiveSpan()?.spanContext().traceId };
+  }
+
+  @Get('health')
+  health() {
+    return { status: 'ok' };
+  }
+}

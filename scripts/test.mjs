@@ -15,7 +15,7 @@ const fail = (what) => {
 };
 
 if (run(['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json', '--noEmit']) !== 0) fail('type-check');
-if (run(['node_modules/typescript/bin/tsc', '-b', 'apps/sample/tsconfig.app.json']) !== 0) fail('build');
+if (run(['node_modules/typescript/bin/tsc', '-b', 'apps/sample/tsconfig.app.json', 'libs/tracing-ws-client/tsconfig.lib.json']) !== 0) fail('build');
 
 const results = join(root, '.jest-results.json');
 rmSync(results, { force: true });

@@ -8,8 +8,14 @@ const { TracingWsAdapter } = await import('@tracing-ws/nestjs');
 const { AppModule } = await import('./app.module.js');
 const { loadConfig } = await import('./config.js');
 
+const { join } = await import('node:path');
+
 const config = loadConfig();
-const app = await NestFactory.create(AppModule, { bufferLogs: true });
+const app = await NestFactory.create<import('@nestjs/platform-express').NestExpressApplication>(AppModule, { bufferLogs: true });
+// The chat page (apps/sample/public) and the browser client library it uses.
+const root = join(import.meta.dirname, '..', '..', '..');
+app.useStaticAssets(join(root, 'apps', 'sample', 'public'));
+app.useStaticAssets(join(root, 'libs', 'tracing-ws-client', 'dist'), { prefix: '/vendor/tracing-ws-client/' });
 const logger = app.get(Logger);
 app.useLogger(logger);
 app.useWebSocketAdapter(new TracingWsAdapter(app));

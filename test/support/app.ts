@@ -2,7 +2,7 @@ import type { DynamicModule, INestApplication, Type } from '@nestjs/common';
 import { Module } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { PrometheusModule } from '@willsoto/nestjs-prometheus';
-import { LoggerModule } from 'nestjs-pino';
+import { Logger as PinoNestLogger, LoggerModule } from 'nestjs-pino';
 import type { AddressInfo } from 'node:net';
 import { TracingWsAdapter, TracingWsModule, wsLogMixin, type TracingWsModuleOptions } from '@tracing-ws/nestjs';
 import { LogCapture } from './log-capture.js';
@@ -45,7 +45,9 @@ export async function startApp(options: TestAppOptions): Promise<TestApp> {
   class TestAppModule {}
 
   const moduleRef = await Test.createTestingModule({ imports: [TestAppModule] }).compile();
-  const app = moduleRef.createNestApplication({ logger: false });
+  const app = moduleRef.createNestApplication({ bufferLogs: true });
+  // Nest's Logger (user code) writes through pino, as in a real app.
+  app.useLogger(app.get(PinoNestLogger));
   app.useWebSocketAdapter(new TracingWsAdapter(app));
   await app.listen(0, '127.0.0.1');
   const { port } = app.getHttpServer().address() as AddressInfo;

@@ -1,11 +1,15 @@
-import { NodeSDK } from '@opentelemetry/sdk-node';
+import { NodeSDK, type NodeSDKConfiguration } from '@opentelemetry/sdk-node';
 import { InMemorySpanExporter, SimpleSpanProcessor, type ReadableSpan } from '@opentelemetry/sdk-trace';
 import { waitFor } from './wait.js';
 
 /** The real OpenTelemetry NodeSDK, exporting to memory. One per test file. */
 export class TestTelemetry {
   readonly exporter = new InMemorySpanExporter();
-  private readonly sdk = new NodeSDK({ spanProcessors: [new SimpleSpanProcessor({ exporter: this.exporter })], instrumentations: [] });
+  private readonly sdk: NodeSDK;
+
+  constructor(config: Partial<NodeSDKConfiguration> = {}) {
+    this.sdk = new NodeSDK({ instrumentations: [], ...config, spanProcessors: [new SimpleSpanProcessor({ exporter: this.exporter })] });
+  }
 
   start(): this {
     this.sdk.start();

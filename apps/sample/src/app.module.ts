@@ -1,8 +1,9 @@
 import { Module } from '@nestjs/common';
 import { PrometheusModule } from '@willsoto/nestjs-prometheus';
 import { LoggerModule } from 'nestjs-pino';
-import { TracingWsModule, wsLogMixin } from '@tracing-ws/nestjs';
+import { redactUrlSecrets, TracingWsModule, WS_LOG_REDACT_PATHS, wsLogMixin } from '@tracing-ws/nestjs';
 import { ChatGateway } from './chat/chat.gateway.js';
+import { ModerationClient, ModerationController } from './chat/moderation.js';
 import { RoomsController } from './chat/rooms.controller.js';
 import { loadConfig } from './config.js';
 import { TokenAuthService } from './token-auth.service.js';
@@ -22,11 +23,9 @@ class AuthModule {}
         level: config.logLevel,
         // trace_id / span_id / connection_id on every line, HTTP and WebSocket.
         mixin: wsLogMixin,
-        redact: { paths: ['req.headers.authorization', 'req.headers.cookie', 'req.headers["sec-websocket-protocol"]', 'res.headers["set-cookie"]'], censor: '[redacted]' },
-        serializers: {
-          // Tokens in query strings never reach a log line.
-          req: (req: { url?: string }) => ({ ...req, url: req.url?.replace(/([?&]access_token=)[^&]*/gi, '$1[redacted]') }),
-        },
+        // Tokens (header, query, subprotocol) and cookies never reach a log line.
+        redact: { paths: [...WS_LOG_REDACT_PATHS], censor: '[redacted]' },
+        serializers: { req: (req: { url?: string }) => ({ ...req, url: redactUrlSecrets(req.url) }) },
         autoLogging: { ignore: (req) => req.url === '/metrics' || req.url === '/health' },
       },
     }),
@@ -41,7 +40,7 @@ class AuthModule {}
       }),
     }),
   ],
-  controllers: [RoomsController],
-  providers: [ChatGateway],
+  controllers: [RoomsController, ModerationController],
+  providers: [ChatGateway, ModerationClient],
 })
 export class AppModule {}

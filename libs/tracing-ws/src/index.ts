@@ -8,6 +8,9 @@ export {
   type TracingWsModuleOptions,
   type WsAuthenticateHook,
   type WsAuthRequest,
+  type WsForceSampleHook,
+  type WsMessageSpanHook,
+  type WsMessageSpanInfo,
   type WsCredentialSource,
   type WsLogLevel,
   type WsTraceMode,
@@ -44,7 +47,11 @@ export {
 export { WsMetrics, type WsEventMetrics, type WsGatewayMetrics } from './telemetry/ws.metrics.js';
 export { WsLogger } from './telemetry/ws.logger.js';
 export { wsLogMixin } from './telemetry/ws-log.mixin.js';
+export { redactUrlSecrets, WS_LOG_REDACT_PATHS } from './telemetry/ws-log.redact.js';
+export { WsForceSampler, type WsSamplerLike } from './telemetry/ws-force.sampler.js';
+export { HttpMetricsMiddleware } from './telemetry/http-metrics.middleware.js';
 export {
+  HTTP_METRIC_NAMES,
   WS_EVENT_LABELS,
   WS_LOG_FIELDS,
   WS_LOG_MESSAGES,

@@ -1,4 +1,4 @@
-import { Module } from '@nestjs/common';
+import { Inject, Module, RequestMethod, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
 import { ClsModule } from 'nestjs-cls';
 import { WsBroadcaster } from './broadcast/ws.broadcaster.js';
 import { WsConnectionLifecycle } from './context/ws-connection.lifecycle.js';
@@ -7,11 +7,12 @@ import { WsHandshakeGuard } from './handshake/ws-handshake.guard.js';
 import { TracingWsExceptionFilter } from './messages/tracing-ws-exception.filter.js';
 import { WsFrameSender } from './messages/ws-frame.sender.js';
 import { WsTracingInterceptor } from './messages/ws-tracing.interceptor.js';
+import { HttpMetricsMiddleware } from './telemetry/http-metrics.middleware.js';
 import { WsLogger } from './telemetry/ws.logger.js';
 import { WsMetrics } from './telemetry/ws.metrics.js';
 import { RESOLVED_OPTIONS } from './tracing-ws.internal-constants.js';
 import { TRACING_WS_MODULE_OPTIONS, TracingWsConfigurableModule } from './tracing-ws.module-definition.js';
-import { resolveTracingWsOptions } from './tracing-ws.options.js';
+import { resolveTracingWsOptions, type ResolvedTracingWsOptions } from './tracing-ws.options.js';
 
 /**
  * Observable, guarded WebSocket gateways. Import once in the root module, then
@@ -44,7 +45,16 @@ import { resolveTracingWsOptions } from './tracing-ws.options.js';
     WsContextService,
     WsFrameSender,
     WsBroadcaster,
+    HttpMetricsMiddleware,
   ],
   exports: [RESOLVED_OPTIONS, WsLogger, WsMetrics, WsHandshakeGuard, WsConnectionLifecycle, WsTracingInterceptor, TracingWsExceptionFilter, WsContextService, WsFrameSender, WsBroadcaster, ClsModule],
 })
-export class TracingWsModule extends TracingWsConfigurableModule {}
+export class TracingWsModule extends TracingWsConfigurableModule implements NestModule {
+  constructor(@Inject(RESOLVED_OPTIONS) private readonly options: ResolvedTracingWsOptions) {
+    super();
+  }
+
+  configure(consumer: MiddlewareConsumer): void {
+    if (this.options.httpMetrics) consumer.apply(HttpMetricsMiddleware).forRoutes({ path: '{*splat}', method: RequestMethod.ALL });
+  }
+}

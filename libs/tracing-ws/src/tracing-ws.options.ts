@@ -1,5 +1,8 @@
+import type { Span } from '@opentelemetry/api';
 import type { IncomingMessage } from 'node:http';
-import type { WsUser } from './context/ws-connection-context.js';
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import type { WsConnectionContext, WsUser } from './context/ws-connection-context.js';
 
 /** Where the credential of a handshake was found. */
 export type WsCredentialSource = 'header' | 'query' | 'subprotocol';
@@ -27,6 +30,22 @@ export type WsTraceMode = 'message' | 'connection';
 /** A pino level name. */
 export type WsLogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
 
+/** What {@link TracingWsModuleOptions.onMessageSpan} is given. */
+export interface WsMessageSpanInfo {
+  readonly event: string;
+  readonly data: unknown;
+  readonly connection: WsConnectionContext;
+}
+
+/**
+ * Extends a message span (rename it with `span.updateName`, add attributes).
+ * Called only for recording spans. A throw is logged and never breaks handling.
+ */
+export type WsMessageSpanHook = (span: Span, message: WsMessageSpanInfo) => void;
+
+/** Decides whether a user may ask for their session to be force-sampled. */
+export type WsForceSampleHook = (user: WsUser | undefined, request: IncomingMessage) => boolean | Promise<boolean>;
+
 /** Prometheus metric settings. */
 export interface TracingWsMetricsOptions {
   /**
@@ -49,6 +68,41 @@ export interface TracingWsMetricsOptions {
    * @defaultValue `[1, 10, 60, 300, 900, 3600, 14400, 86400]`
    */
   connectionDurationBuckets?: number[];
+}
+
+/** Redis pub/sub settings of {@link TracingWsBroadcastOptions.redis}. */
+export interface TracingWsRedisOptions {
+  /** Redis URL (`redis://[user:password@]host:port[/db]`, `rediss://` for TLS). */
+  url: string;
+  /**
+   * Prefix of the pub/sub channel and of the presence keys; instances that
+   * should reach each other use the same prefix.
+   * @defaultValue `'tracing-ws:'`
+   */
+  keyPrefix?: string;
+  /**
+   * How long presence entries (connections, room memberships) outlive their
+   * instance's last refresh; refreshed every third of it. A crashed instance's
+   * entries disappear after at most this long.
+   * @defaultValue `30000`
+   */
+  presenceTtlMs?: number;
+}
+
+/** Where broadcasts go beyond this process. */
+export interface TracingWsBroadcastOptions {
+  /**
+   * Id of this instance in envelopes, presence entries, `instance_id` log
+   * fields and `ws.broadcast.instance_id` span attributes. Must differ per process.
+   * @defaultValue `'<hostname>-<pid>-<6 random hex>'`
+   */
+  instanceId?: string;
+  /**
+   * Relay broadcasts and presence through Redis pub/sub (ioredis), so a room
+   * spans every instance. Without it, broadcasts reach this process's sockets only.
+   * @defaultValue `undefined` (in-memory, one process)
+   */
+  redis?: TracingWsRedisOptions;
 }
 
 /** Options of {@link TracingWsModule}. */
@@ -101,6 +155,30 @@ export interface TracingWsModuleOptions {
   maxPayloadBytes?: number;
   /** Prometheus metric settings. */
   metrics?: TracingWsMetricsOptions;
+  /**
+   * Record `http_request_duration_seconds{method,route,status}` for the app's
+   * HTTP routes (route template, never the raw URL).
+   * @defaultValue `true`
+   */
+  httpMetrics?: boolean;
+  /**
+   * Log the frame text on `ws.message_handled` / `ws.message_failed`, truncated
+   * to this many characters. 0 logs no payload (payloads may hold personal data).
+   * @defaultValue `0`
+   */
+  logPayloadMaxLength?: number;
+  /** Extends each message span; see {@link WsMessageSpanHook}. */
+  onMessageSpan?: WsMessageSpanHook;
+  /**
+   * Honours a handshake's `X-Force-Sample: 1` header or `forceSample=1` query
+   * parameter for the users it allows: every message span of that connection
+   * then carries `ws.force_sample=true`, which {@link WsForceSampler} samples
+   * whatever the ratio. Without this hook the flag is ignored.
+   * @defaultValue `undefined`
+   */
+  allowForceSampling?: WsForceSampleHook;
+  /** Scale-out: cross-instance broadcasts and presence; see {@link TracingWsBroadcastOptions}. */
+  broadcast?: TracingWsBroadcastOptions;
 }
 
 /** Options after defaults are merged and validation has passed. */
@@ -114,6 +192,15 @@ export interface ResolvedTracingWsOptions {
   readonly trustProxy: boolean;
   readonly maxPayloadBytes: number;
   readonly metrics: Readonly<Required<TracingWsMetricsOptions>>;
+  readonly httpMetrics: boolean;
+  readonly logPayloadMaxLength: number;
+  readonly onMessageSpan: WsMessageSpanHook | undefined;
+  readonly allowForceSampling: WsForceSampleHook | undefined;
+  readonly broadcast: {
+    /** Empty in {@link TRACING_WS_DEFAULTS}: generated when options are resolved. */
+    readonly instanceId: string;
+    readonly redis: Readonly<Required<TracingWsRedisOptions>> | undefined;
+  };
 }
 
 /** The defaults, frozen. */
@@ -132,7 +219,36 @@ export const TRACING_WS_DEFAULTS: ResolvedTracingWsOptions = Object.freeze({
     sizeBuckets: [64, 256, 1024, 4096, 16384, 65536, 262144, 1048576],
     connectionDurationBuckets: [1, 10, 60, 300, 900, 3600, 14400, 86400],
   }),
+  httpMetrics: true,
+  logPayloadMaxLength: 0,
+  onMessageSpan: undefined,
+  allowForceSampling: undefined,
+  broadcast: Object.freeze({ instanceId: '', redis: undefined }),
 });
+
+/** Defaults of {@link TracingWsRedisOptions}. */
+export const TRACING_WS_REDIS_DEFAULTS = Object.freeze({ keyPrefix: 'tracing-ws:', presenceTtlMs: 30000 });
+
+function broadcastOptions(b: TracingWsBroadcastOptions | undefined): ResolvedTracingWsOptions['broadcast'] {
+  const instanceId = b?.instanceId ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+  if (typeof instanceId !== 'string' || !/^[\w.:-]{1,128}$/.test(instanceId)) {
+    throw invalid('broadcast.instanceId', instanceId, 'give 1-128 letters, digits, ".", ":", "_" or "-", unique per process.');
+  }
+  const r = b?.redis;
+  if (r === undefined) return Object.freeze({ instanceId, redis: undefined });
+  if (typeof r.url !== 'string' || !/^rediss?:\/\//.test(r.url)) {
+    throw invalid('broadcast.redis.url', r.url === undefined ? undefined : '[redacted]', 'give a URL such as "redis://127.0.0.1:6379" (or leave broadcast.redis out for in-memory broadcasts).');
+  }
+  const keyPrefix = r.keyPrefix ?? TRACING_WS_REDIS_DEFAULTS.keyPrefix;
+  if (typeof keyPrefix !== 'string' || keyPrefix.length > 64 || /\s/.test(keyPrefix)) {
+    throw invalid('broadcast.redis.keyPrefix', keyPrefix, 'give at most 64 characters without spaces, such as "tracing-ws:".');
+  }
+  const presenceTtlMs = r.presenceTtlMs ?? TRACING_WS_REDIS_DEFAULTS.presenceTtlMs;
+  if (!Number.isInteger(presenceTtlMs) || presenceTtlMs < 300) {
+    throw invalid('broadcast.redis.presenceTtlMs', presenceTtlMs, 'give a whole number of milliseconds, at least 300.');
+  }
+  return Object.freeze({ instanceId, redis: Object.freeze({ url: r.url, keyPrefix, presenceTtlMs }) });
+}
 
 const LOG_LEVELS: readonly WsLogLevel[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'];
 
@@ -164,7 +280,7 @@ export function resolveTracingWsOptions(options: TracingWsModuleOptions | undefi
   if (!Array.isArray(allowedOrigins) || !allowedOrigins.every((x) => (typeof x === 'string' && x.length > 0) || x instanceof RegExp)) {
     throw invalid('allowedOrigins', allowedOrigins, 'give an array of origins such as "https://app.example.com" or RegExps (empty allows all).');
   }
-  const bool = (name: 'requireAuth' | 'propagateToClient' | 'trustProxy'): boolean => {
+  const bool = (name: 'requireAuth' | 'propagateToClient' | 'trustProxy' | 'httpMetrics'): boolean => {
     const v = o[name] ?? d[name];
     if (typeof v !== 'boolean') throw invalid(name, v, 'give true or false.');
     return v;
@@ -183,6 +299,13 @@ export function resolveTracingWsOptions(options: TracingWsModuleOptions | undefi
   const maxPayloadBytes = o.maxPayloadBytes ?? d.maxPayloadBytes;
   if (!Number.isInteger(maxPayloadBytes) || maxPayloadBytes < 64) {
     throw invalid('maxPayloadBytes', maxPayloadBytes, 'give a whole number of bytes, at least 64.');
+  }
+  for (const hook of ['onMessageSpan', 'allowForceSampling'] as const) {
+    if (o[hook] !== undefined && typeof o[hook] !== 'function') throw invalid(hook, o[hook], 'give a function, or leave it out.');
+  }
+  const logPayloadMaxLength = o.logPayloadMaxLength ?? d.logPayloadMaxLength;
+  if (!Number.isInteger(logPayloadMaxLength) || logPayloadMaxLength < 0) {
+    throw invalid('logPayloadMaxLength', logPayloadMaxLength, 'give a whole number of characters (0 logs no payload).');
   }
   const m = o.metrics ?? {};
   const prefix = m.prefix ?? d.metrics.prefix;
@@ -208,5 +331,10 @@ export function resolveTracingWsOptions(options: TracingWsModuleOptions | undefi
       sizeBuckets: buckets('metrics.sizeBuckets', m.sizeBuckets ?? d.metrics.sizeBuckets),
       connectionDurationBuckets: buckets('metrics.connectionDurationBuckets', m.connectionDurationBuckets ?? d.metrics.connectionDurationBuckets),
     }),
+    httpMetrics: bool('httpMetrics'),
+    logPayloadMaxLength,
+    onMessageSpan: o.onMessageSpan,
+    allowForceSampling: o.allowForceSampling,
+    broadcast: broadcastOptions(o.broadcast),
   });
 }

@@ -2,6 +2,7 @@ import { Logger } from '@nestjs/common';
 import { SubscribeMessage, WebSocketGateway, WsException, type OnGatewayConnection, type OnGatewayDisconnect } from '@nestjs/websockets';
 import { TracedGateway, WsBroadcaster, WsContextService } from '@tracing-ws/nestjs';
 import type { WebSocket } from 'ws';
+import { ModerationClient } from './moderation.js';
 
 const ROOM = /^[A-Za-z0-9_-]{1,64}$/;
 const MAX_TEXT = 2000;
@@ -21,6 +22,7 @@ export class ChatGateway implements OnGatewayConnection, OnGatewayDisconnect {
   constructor(
     private readonly broadcaster: WsBroadcaster,
     private readonly ws: WsContextService,
+    private readonly moderation: ModerationClient,
   ) {}
 
   handleConnection(): void {
@@ -46,11 +48,12 @@ export class ChatGateway implements OnGatewayConnection, OnGatewayDisconnect {
   }
 
   @SubscribeMessage('message')
-  message(socket: WebSocket, data: unknown) {
+  async message(socket: WebSocket, data: unknown) {
     const room = roomOf(data);
     const text = (data as { text?: unknown }).text;
     if (typeof text !== 'string' || text.length === 0 || text.length > MAX_TEXT) throw new WsException(`text must be 1-${MAX_TEXT} characters`);
     if (!this.broadcaster.roomsOf(socket).includes(room)) throw new WsException('join the room first');
+    if (!(await this.moderation.allowed(text))) throw new WsException({ code: 'FORBIDDEN', message: 'message rejected by moderation' });
     const delivered = this.broadcaster.toRoom(room).emit('message', { room, text, user: this.ws.user?.id ?? 'anonymous', traceId: this.ws.traceId });
     return { event: 'sent', data: { room, delivered } };
   }

@@ -52,6 +52,7 @@ export class WsConnectionLifecycle {
         [A.connectionId]: context.connectionId,
         [A.connectionTraceId]: context.traceId,
         ...(context.user ? { [A.enduserId]: context.user.id } : {}),
+        ...(handshake.forceSample ? { [A.forceSample]: true } : {}),
       }),
       store: { [WS_CONNECTION_CONTEXT]: context },
       handlers: new Map(),

@@ -26,6 +26,8 @@ export interface WsAcceptedHandshake {
   readonly origin: string | undefined;
   readonly path: string;
   readonly startedAt: number;
+  /** The handshake asked for force-sampling and `allowForceSampling` accepted. */
+  readonly forceSample: boolean;
 }
 
 /** A refused handshake: answered with `status` before any upgrade. */
@@ -74,13 +76,14 @@ export class WsHandshakeGuard {
   /** Checks one upgrade request for gateway `path`. Never throws. */
   async check(request: IncomingMessage, path: string): Promise<WsHandshakeOutcome> {
     const startedAt = performance.now();
+    const startTime = performance.timeOrigin + startedAt;
     const url = parseRequestUrl(request);
     const incoming = this.safely(() => this.extractTraceContext(request, url));
+    // A bare trace id has no parent span: a random one stands in, and the session
+    // is sampled, since whoever sent an id wants to find it.
     const parent = incoming
       ? trace.setSpanContext(ROOT_CONTEXT, {
           traceId: incoming.traceId,
-          // A bare trace id has no parent span: a random one stands in, and the
-          // session is sampled, since whoever sent an id wants to find it.
           spanId: incoming.spanId ?? generateTraceId().slice(0, 16),
           traceFlags: incoming.spanId ? incoming.traceFlags : TraceFlags.SAMPLED,
           isRemote: true,
@@ -88,22 +91,33 @@ export class WsHandshakeGuard {
       : ROOT_CONTEXT;
     const remoteAddress = this.clientAddress(request);
     const userAgent = sanitizeHeaderText(request.headers['user-agent']);
-    const span = this.tracer.startSpan(
-      `GET ${path}`,
-      {
-        kind: SpanKind.SERVER,
-        attributes: {
-          [A.httpMethod]: 'GET',
-          [A.urlPath]: path,
-          ...(remoteAddress ? { [A.clientAddress]: remoteAddress } : {}),
-          ...(userAgent ? { [A.userAgent]: userAgent } : {}),
+    // The span is created once the user is known, back-dated to the start of the
+    // handshake, so that a sampler sees `enduser.id` and can keep a chosen user's
+    // whole session (WsForceSampler).
+    const startSpan = (attributes: Record<string, string | number | boolean>): Span =>
+      this.tracer.startSpan(
+        `GET ${path}`,
+        {
+          kind: SpanKind.SERVER,
+          startTime,
+          attributes: {
+            [A.httpMethod]: 'GET',
+            [A.urlPath]: path,
+            ...(remoteAddress ? { [A.clientAddress]: remoteAddress } : {}),
+            ...(userAgent ? { [A.userAgent]: userAgent } : {}),
+            ...attributes,
+          },
         },
-      },
-      parent,
-    );
-    const spanContext = span.spanContext();
-    const traceId = trace.isSpanContextValid(spanContext) ? spanContext.traceId : (incoming?.traceId ?? generateTraceId());
+        parent,
+      );
+    const fallbackTraceId = incoming?.traceId ?? generateTraceId();
+    const traceIdOf = (span: Span): string => {
+      const spanContext = span.spanContext();
+      return trace.isSpanContextValid(spanContext) ? spanContext.traceId : fallbackTraceId;
+    };
     const reject = (status: number, reason: WsRejectionReason): WsRejectedHandshake => {
+      const span = startSpan({});
+      const traceId = traceIdOf(span);
       this.finishRejected(span, path, startedAt, status, reason, traceId);
       return { accepted: false, status, reason, traceId };
     };
@@ -118,7 +132,7 @@ export class WsHandshakeGuard {
         try {
           user = (await this.authenticate({ token: credential.token, source: credential.source, request })) ?? undefined;
         } catch (err) {
-          this.log.logger.error({ [F.error]: err, [F.connectionTraceId]: traceId, [F.path]: path }, WS_LOG_MESSAGES.authHookFailed);
+          this.log.logger.error({ [F.error]: err, [F.connectionTraceId]: fallbackTraceId, [F.path]: path }, WS_LOG_MESSAGES.authHookFailed);
           return reject(500, 'auth_error');
         }
         if (!user || typeof user.id !== 'string') return reject(401, 'invalid_credentials');
@@ -126,13 +140,18 @@ export class WsHandshakeGuard {
         return reject(401, 'missing_credentials');
       }
 
-      if (user) span.setAttribute(A.enduserId, user.id);
+      const forceSample = await this.forceSampleRequested(request, url, user, fallbackTraceId, path);
       const connectionId = randomUUID();
-      span.setAttribute(A.connectionId, connectionId);
-      return { accepted: true, connectionId, traceId, span, user, remoteAddress, userAgent, origin, path, startedAt };
+      const span = startSpan({
+        [A.connectionId]: connectionId,
+        ...(user ? { [A.enduserId]: user.id } : {}),
+        ...(forceSample ? { [A.forceSample]: true } : {}),
+      });
+      const traceId = traceIdOf(span);
+      return { accepted: true, connectionId, traceId, span, user, remoteAddress, userAgent, origin, path, startedAt, forceSample };
     } catch (err) {
       // A faulty override must refuse one handshake, not crash the server.
-      this.log.logger.error({ [F.error]: err, [F.connectionTraceId]: traceId, [F.path]: path }, WS_LOG_MESSAGES.handshakeRejected);
+      this.log.logger.error({ [F.error]: err, [F.connectionTraceId]: fallbackTraceId, [F.path]: path }, WS_LOG_MESSAGES.handshakeRejected);
       return reject(500, 'internal_error');
     }
   }
@@ -206,6 +225,20 @@ export class WsHandshakeGuard {
       if (first && isIP(first)) return first;
     }
     return request.socket.remoteAddress;
+  }
+
+  /** Whether the handshake asks for force-sampling and the app's hook allows this user. */
+  protected async forceSampleRequested(request: IncomingMessage, url: URL | undefined, user: WsUser | undefined, traceId: string, path: string): Promise<boolean> {
+    const hook = this.options.allowForceSampling;
+    if (!hook) return false;
+    const asked = request.headers['x-force-sample'] === '1' || url?.searchParams.get('forceSample') === '1';
+    if (!asked) return false;
+    try {
+      return (await hook(user, request)) === true;
+    } catch (err) {
+      this.log.logger.warn({ [F.error]: err, [F.hook]: 'allowForceSampling', [F.connectionTraceId]: traceId, [F.path]: path }, WS_LOG_MESSAGES.hookFailed);
+      return false;
+    }
   }
 
   private safely<T>(fn: () => T): T | undefined {

@@ -20,6 +20,8 @@ import { WS_ERROR_CODES, type WsErrorData, type WsFrameMeta } from './ws-protoco
 interface MessageState extends WsMessageContext {
   readonly connection: WsConnectionState;
   readonly startedAt: number;
+  /** The frame text, kept only when `logPayloadMaxLength` > 0. */
+  readonly payloadText: string | undefined;
   failure: WsMappedError | undefined;
 }
 
@@ -62,8 +64,9 @@ export class WsTracingInterceptor {
     state.metrics.sizeIn.observe(size);
     if (isBinary) return this.refuse(state, WS_EVENT_LABELS.invalid, 'Binary frames are not supported; send JSON text', undefined);
     let frame: unknown;
+    const text = data.toString();
     try {
-      frame = JSON.parse(data.toString());
+      frame = JSON.parse(text);
     } catch {
       return this.refuse(state, WS_EVENT_LABELS.invalid, 'Frame is not valid JSON', undefined);
     }
@@ -75,10 +78,10 @@ export class WsTracingInterceptor {
     const parsedMeta = readMeta(meta);
     if (!entry) return this.refuse(state, WS_EVENT_LABELS.unknown, 'Unknown event', parsedMeta?.id);
     entry.metrics.received.inc();
-    this.dispatch(state, entry, event, payload, parsedMeta, size);
+    this.dispatch(state, entry, event, payload, parsedMeta, size, this.options.logPayloadMaxLength > 0 ? text : undefined);
   }
 
-  private dispatch(state: WsConnectionState, entry: WsHandlerEntry, event: string, payload: unknown, meta: ReturnType<typeof readMeta>, size: number): void {
+  private dispatch(state: WsConnectionState, entry: WsHandlerEntry, event: string, payload: unknown, meta: ReturnType<typeof readMeta>, size: number, payloadText: string | undefined): void {
     let parent: Context = ROOT_CONTEXT;
     let links: Link[] | undefined;
     if (this.options.traceMode === 'connection') {
@@ -96,6 +99,7 @@ export class WsTracingInterceptor {
       span.setAttribute(A.messagingDestinationName, event);
       span.setAttribute(A.messagingMessageBodySize, size);
       if (meta?.id !== undefined) span.setAttribute(A.messagingMessageId, meta.id);
+      if (this.options.onMessageSpan) this.runSpanHook(span, event, payload, state);
     }
     const spanContext = span.spanContext();
     const valid = trace.isSpanContextValid(spanContext);
@@ -107,6 +111,7 @@ export class WsTracingInterceptor {
       span,
       connection: state,
       startedAt: performance.now(),
+      payloadText,
       failure: undefined,
     };
     const store = { [WS_CONNECTION_CONTEXT]: state.context, [WS_MESSAGE_CONTEXT]: message };
@@ -220,9 +225,21 @@ export class WsTracingInterceptor {
     this.sender.send(state, JSON.stringify({ event: 'error', data, meta }), WS_EVENT_LABELS.error);
   }
 
+  private runSpanHook(span: Span, event: string, data: unknown, state: WsConnectionState): void {
+    try {
+      this.options.onMessageSpan!(span, { event, data, connection: state.context });
+    } catch (err) {
+      const logger = this.log.logger;
+      if (logger.isLevelEnabled('warn')) {
+        logger.warn({ ...connectionLogFields(state.context), [F.event]: event, [F.hook]: 'onMessageSpan', [F.error]: err }, WS_LOG_MESSAGES.hookFailed);
+      }
+    }
+  }
+
   private messageFields(message: MessageState): Record<string, unknown> {
     const fields = connectionLogFields(message.connection.context);
     fields[F.event] = message.event;
+    if (message.payloadText !== undefined) fields[F.payload] = message.payloadText.slice(0, this.options.logPayloadMaxLength);
     const spanContext = message.span.spanContext();
     if (trace.isSpanContextValid(spanContext)) addTraceLogFields(fields, spanContext);
     else fields[F.traceId] = message.traceId;

@@ -18,6 +18,16 @@ export const WS_METRIC_NAMES = {
   messageErrors: 'message_errors_total',
   heartbeatTimeouts: 'heartbeat_timeouts_total',
   rateLimited: 'rate_limited_total',
+  broadcastBackendUp: 'broadcast_backend_up',
+  broadcastPublished: 'broadcast_published_total',
+  broadcastReceived: 'broadcast_received_total',
+  broadcastFailed: 'broadcast_failed_total',
+  broadcastLag: 'broadcast_lag_seconds',
+} as const;
+
+/** HTTP metric names (not prefixed: the conventional name dashboards expect). */
+export const HTTP_METRIC_NAMES = {
+  requestDuration: 'http_request_duration_seconds',
 } as const;
 
 /** Prometheus label names. */
@@ -28,6 +38,9 @@ export const WS_METRIC_LABELS = {
   reason: 'reason',
   direction: 'direction',
   outcome: 'outcome',
+  method: 'method',
+  route: 'route',
+  status: 'status',
 } as const;
 
 /**
@@ -65,6 +78,9 @@ export const WS_SPAN_ATTRIBUTES = {
   httpMethod: 'http.request.method',
   urlPath: 'url.path',
   messagingBatchCount: 'messaging.batch.message_count',
+  forceSample: 'ws.force_sample',
+  broadcastInstanceId: 'ws.broadcast.instance_id',
+  broadcastOriginInstanceId: 'ws.broadcast.origin_instance_id',
 } as const;
 
 /** Pino log field names (OpenTelemetry log data model names for the trace fields). */
@@ -91,6 +107,14 @@ export const WS_LOG_FIELDS = {
   outcome: 'outcome',
   error: 'err',
   errorCode: 'error_code',
+  payload: 'payload',
+  hook: 'hook',
+  room: 'room',
+  recipients: 'recipients',
+  instanceId: 'instance_id',
+  originInstanceId: 'origin_instance_id',
+  lagMs: 'lag_ms',
+  backend: 'backend',
 } as const;
 
 /** The `msg` of the library's own log lines. */
@@ -103,5 +127,9 @@ export const WS_LOG_MESSAGES = {
   messageFailed: 'ws.message_failed',
   heartbeatTimeout: 'ws.heartbeat_timeout',
   broadcast: 'ws.broadcast',
+  broadcastBackendUp: 'ws.broadcast_backend_up',
+  broadcastBackendDown: 'ws.broadcast_backend_down',
+  broadcastEnvelopeRejected: 'ws.broadcast_envelope_rejected',
+  hookFailed: 'ws.hook_failed',
   authHookFailed: 'ws.auth_hook_failed',
 } as const;

@@ -1,2 +1,17 @@
-/** Placeholder until the client lands (issue 6). */
-export const TRACING_WS_CLIENT_VERSION = '0.1.0';
+export { TracingWsClient } from './tracing-ws.client.js';
+export type { WsRequestOptions, WsSendOptions } from './tracing-ws.client.js';
+export { WS_CLIENT_DEFAULTS } from './tracing-ws-client.options.js';
+export type { TracingWsClientOptions, WsHeartbeatOptions, WsReconnectOptions, WsRoomOptions, WsTokenSource } from './tracing-ws-client.options.js';
+export type { WsClientEvents, WsClientState, WsReply, WsSentMessage } from './ws-client.events.js';
+export { WsClientError } from './ws-client.error.js';
+export type { WsClientErrorInit } from './ws-client.error.js';
+export { WS_DEFAULT_MESSAGES, WsMessages } from './ws-error.messages.js';
+export type { WsMessageParams, WsMessagesOption, WsTranslate } from './ws-error.messages.js';
+export { backoffDelay } from './ws-backoff.js';
+export type { WsBackoffOptions } from './ws-backoff.js';
+export { decideOnClose } from './ws-close.policy.js';
+export type { WsCloseAction, WsCloseDecision } from './ws-close.policy.js';
+export { WS_CLIENT_ERROR_CODES, WS_CLOSE_CODES, WS_ERROR_CODES } from './ws-protocol.js';
+export type { WsErrorCode, WsErrorData, WsFrame, WsFrameMeta } from './ws-protocol.js';
+export { formatTraceparent, newSpanId, newTraceId, normalizeTraceId } from './trace-context.js';
+export type { WsListener } from './typed.emitter.js';

@@ -1,0 +1,90 @@
+/**
+ * User-facing texts for error codes and close codes. Keys are `error.<CODE>`,
+ * `close.<code>`, the fallbacks `error.unknown` / `close.unknown`, and `support`.
+ * Placeholders in braces: `{traceId}`, `{serverMessage}`, `{code}`.
+ */
+export const WS_DEFAULT_MESSAGES: Readonly<Record<string, string>> = Object.freeze({
+  'error.BAD_REQUEST': 'That request was not accepted: {serverMessage}',
+  'error.UNKNOWN_EVENT': 'This app version sent something the server does not understand. Please reload the page.',
+  'error.VALIDATION_FAILED': 'Some of the values are not valid. Please check them and try again.',
+  'error.UNAUTHORIZED': 'Please sign in again.',
+  'error.FORBIDDEN': 'You are not allowed to do that.',
+  'error.RATE_LIMITED': 'You are going a bit fast. Please wait a moment and try again.',
+  'error.PAYLOAD_TOO_LARGE': 'That message is too large.',
+  'error.INTERNAL': 'Something went wrong on our side.',
+  'error.TIMEOUT': 'The server did not answer in time. Please try again.',
+  'error.NOT_CONNECTED': 'You are offline right now. We are reconnecting.',
+  'error.DISCONNECTED': 'The connection dropped before the server answered. Please try again.',
+  'error.unknown': 'Something went wrong.',
+  'close.1000': 'Disconnected.',
+  'close.1001': 'The server is restarting.',
+  'close.1006': 'Could not reach the server.',
+  'close.1009': 'A message was too large, so the server closed the connection.',
+  'close.1011': 'The server ran into an unexpected error.',
+  'close.1012': 'The server is restarting.',
+  'close.1013': 'The server is busy right now.',
+  'close.4401': 'Your session has expired. Please sign in again.',
+  'close.4403': 'You are not allowed to use this connection.',
+  'close.4408': 'The connection stopped responding.',
+  'close.4429': 'Too many messages. Please slow down.',
+  'close.unknown': 'The connection was closed (code {code}).',
+  support: 'Quote this id to support: {traceId}',
+});
+
+/** Values for placeholders. */
+export type WsMessageParams = Readonly<Record<string, string | number | undefined>>;
+
+/**
+ * Produces the text for `key`, or `undefined` to fall back to the defaults.
+ * Plug an i18n library in here (the key is stable, the params are the data).
+ */
+export type WsTranslate = (key: string, params: WsMessageParams) => string | undefined;
+
+/** Texts to override by key, or a translate function. */
+export type WsMessagesOption = Readonly<Record<string, string>> | WsTranslate;
+
+function fill(template: string, params: WsMessageParams): string {
+  return template.replace(/\{(\w+)\}/g, (all, name: string) => {
+    const value = params[name];
+    return value === undefined ? all : String(value);
+  });
+}
+
+/** Resolves message keys through the user's overrides, then {@link WS_DEFAULT_MESSAGES}. */
+export class WsMessages {
+  constructor(private readonly option: WsMessagesOption = {}) {}
+
+  /** The text for `key`, with `fallbackKey` when neither the overrides nor the defaults know it. */
+  text(key: string, params: WsMessageParams = {}, fallbackKey?: string): string {
+    const own = typeof this.option === 'function' ? this.safeTranslate(key, params) : this.option[key];
+    if (own !== undefined) return fill(own, params);
+    const builtIn = WS_DEFAULT_MESSAGES[key];
+    if (builtIn !== undefined) return fill(builtIn, params);
+    if (fallbackKey !== undefined) return this.text(fallbackKey, params);
+    return key;
+  }
+
+  /** The user-facing text of an error code. */
+  error(code: string, serverMessage = ''): string {
+    return this.text(`error.${code}`, { code, serverMessage }, 'error.unknown');
+  }
+
+  /** The user-facing text of a close code. */
+  close(code: number, reason = ''): string {
+    return this.text(`close.${code}`, { code, reason }, 'close.unknown');
+  }
+
+  /** "Quote this id to support: …", or `undefined` without a trace id. */
+  support(traceId: string | undefined): string | undefined {
+    return traceId ? this.text('support', { traceId }) : undefined;
+  }
+
+  private safeTranslate(key: string, params: WsMessageParams): string | undefined {
+    try {
+      return (this.option as WsTranslate)(key, params);
+    } catch {
+      // A broken translation must not hide the error it was describing.
+      return undefined;
+    }
+  }
+}

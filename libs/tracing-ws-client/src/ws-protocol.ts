@@ -1,0 +1,98 @@
+/**
+ * The wire format of TracingWsModule gateways (DESIGN.md, "Shared names"),
+ * repeated here so that the client stays dependency-free.
+ */
+
+/** `meta` of a frame, in both directions. */
+export interface WsFrameMeta {
+  /** W3C traceparent of the client's span for this message. */
+  traceparent?: string;
+  /** Trace id of the server's handling, sent back so the user can quote it. */
+  traceId?: string;
+  /** Client-chosen message id, echoed on the reply. */
+  id?: string;
+}
+
+/** A JSON text frame: `{"event", "data", "meta"?}`. */
+export interface WsFrame<T = unknown> {
+  event: string;
+  data?: T;
+  meta?: WsFrameMeta;
+}
+
+/** Error codes a server puts in error frames. */
+export const WS_ERROR_CODES = {
+  badRequest: 'BAD_REQUEST',
+  unknownEvent: 'UNKNOWN_EVENT',
+  validationFailed: 'VALIDATION_FAILED',
+  unauthorized: 'UNAUTHORIZED',
+  forbidden: 'FORBIDDEN',
+  rateLimited: 'RATE_LIMITED',
+  payloadTooLarge: 'PAYLOAD_TOO_LARGE',
+  internal: 'INTERNAL',
+} as const;
+
+/** Error codes the client raises itself (never sent by a server). */
+export const WS_CLIENT_ERROR_CODES = {
+  /** `request()` got no reply within `timeoutMs`. */
+  timeout: 'TIMEOUT',
+  /** `send()` or `request()` while the socket is not open. */
+  notConnected: 'NOT_CONNECTED',
+  /** The connection dropped while a request was waiting for its reply. */
+  disconnected: 'DISCONNECTED',
+} as const;
+
+/** A server error code of {@link WS_ERROR_CODES} or a client one of {@link WS_CLIENT_ERROR_CODES}. */
+export type WsErrorCode = (typeof WS_ERROR_CODES)[keyof typeof WS_ERROR_CODES] | (typeof WS_CLIENT_ERROR_CODES)[keyof typeof WS_CLIENT_ERROR_CODES];
+
+/** The `data` of an error frame. */
+export interface WsErrorData {
+  code: string;
+  message: string;
+  traceId?: string;
+  retryable: boolean;
+  /** Field errors of a `VALIDATION_FAILED`. */
+  details?: unknown;
+}
+
+/** Close codes of DESIGN.md: standard first, then 4xxx = HTTP status (the graphql-ws convention). */
+export const WS_CLOSE_CODES = {
+  normal: 1000,
+  goingAway: 1001,
+  abnormal: 1006,
+  messageTooBig: 1009,
+  internalError: 1011,
+  tryAgainLater: 1013,
+  unauthorized: 4401,
+  forbidden: 4403,
+  heartbeatTimeout: 4408,
+  rateLimited: 4429,
+} as const;
+
+/** Reads a frame from socket text; `undefined` for anything that is not `{event: string}`. */
+export function parseFrame(text: unknown): WsFrame | undefined {
+  if (typeof text !== 'string') return undefined;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (typeof value !== 'object' || value === null || typeof (value as { event?: unknown }).event !== 'string') return undefined;
+  const frame = value as WsFrame;
+  if (frame.meta !== undefined && (typeof frame.meta !== 'object' || frame.meta === null)) return { event: frame.event, data: frame.data };
+  return frame;
+}
+
+/** The error data of an error frame, or `undefined` when it is malformed. */
+export function readErrorData(frame: WsFrame): WsErrorData | undefined {
+  const data = frame.data as Partial<WsErrorData> | undefined;
+  if (typeof data !== 'object' || data === null || typeof data.code !== 'string') return undefined;
+  return {
+    code: data.code,
+    message: typeof data.message === 'string' ? data.message : '',
+    traceId: typeof data.traceId === 'string' ? data.traceId : frame.meta?.traceId,
+    retryable: data.retryable === true,
+    ...(data.details !== undefined ? { details: data.details } : {}),
+  };
+}

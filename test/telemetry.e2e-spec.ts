@@ -68,6 +68,9 @@ describe('telemetry in depth', () => {
       controllers: [ItemsController],
       tracing: {
         authenticate,
+        // The flood test below sends 10,000 unknown events from one socket.
+        invalidFrames: { max: 0 },
+        rateLimit: { messagesPerSecond: 0 },
         logPayloadMaxLength: 16,
         allowForceSampling: (user) => user?.id === 'bob',
         onMessageSpan: (span, { event, data }) => {

@@ -6,6 +6,8 @@ import { waitFor } from './wait.js';
 const ROOT = join(import.meta.dirname, '..', '..');
 /** Built by `npm test` (tsc -b) before Jest starts. */
 export const SAMPLE_ENTRY = join(ROOT, 'dist', 'apps', 'sample', 'main.js');
+/** A small traced app with slow and floating-promise handlers (test/fixtures). */
+export const RESILIENCE_APP = join(ROOT, 'test', 'fixtures', 'resilience-app.mjs');
 
 /** The real sample app, built, running as its own process on a free port. */
 export class SampleProcess {
@@ -35,10 +37,13 @@ export class SampleProcess {
     this.exit = new Promise((resolve) => child.once('exit', (code) => resolve(code)));
   }
 
-  /** Starts the sample with `env` added to this process's environment; resolves once it listens. */
-  static async start(env: Record<string, string> = {}): Promise<SampleProcess> {
-    if (!existsSync(SAMPLE_ENTRY)) throw new Error(`${SAMPLE_ENTRY} is missing: run "npm run build" (npm test does)`);
-    const child = spawn(process.execPath, ['--enable-source-maps', SAMPLE_ENTRY], {
+  /**
+   * Starts the sample (or another `entry` that logs `sample.listening` with its
+   * port) with `env` added to this process's environment; resolves once it listens.
+   */
+  static async start(env: Record<string, string> = {}, entry: string = SAMPLE_ENTRY): Promise<SampleProcess> {
+    if (!existsSync(entry)) throw new Error(`${entry} is missing: run "npm run build" (npm test does)`);
+    const child = spawn(process.execPath, ['--enable-source-maps', entry], {
       cwd: ROOT,
       env: { ...process.env, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'debug', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -37,6 +37,8 @@ class AuthModule {}
         requireAuth: true,
         authenticate: ({ token }) => auth.verify(token),
         allowedOrigins: config.allowedOrigins,
+        // Several instances behind a load balancer share rooms through Redis.
+        ...(config.redisUrl ? { broadcast: { redis: { url: config.redisUrl, presenceTtlMs: config.redisPresenceTtlMs } } } : {}),
       }),
     }),
   ],

@@ -6,6 +6,10 @@ export interface SampleConfig {
   /** token → user id */
   tokens: Map<string, string>;
   allowedOrigins: string[];
+  /** `REDIS_URL`: relay broadcasts and presence through Redis (several instances); unset: one process, in memory. */
+  redisUrl: string | undefined;
+  /** `REDIS_PRESENCE_TTL_MS`: how long a crashed instance's presence entries survive (library default when unset). */
+  redisPresenceTtlMs: number | undefined;
 }
 
 /** Parses `token:user` pairs, comma separated. */
@@ -28,5 +32,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): SampleConfig {
     logLevel: env.LOG_LEVEL ?? 'info',
     tokens: parseTokens(env.SAMPLE_TOKENS ?? 'alice-token:alice,bob-token:bob'),
     allowedOrigins: (env.ALLOWED_ORIGINS ?? '').split(',').map((s) => s.trim()).filter(Boolean),
+    redisUrl: env.REDIS_URL || undefined,
+    redisPresenceTtlMs: env.REDIS_PRESENCE_TTL_MS ? Number(env.REDIS_PRESENCE_TTL_MS) : undefined,
   };
 }

@@ -19,10 +19,23 @@ app.useStaticAssets(join(root, 'libs', 'tracing-ws-client', 'dist'), { prefix: '
 const logger = app.get(Logger);
 app.useLogger(logger);
 app.useWebSocketAdapter(new TracingWsAdapter(app));
-app.enableShutdownHooks();
 await app.listen(config.port, config.host);
 const address = app.getHttpServer().address();
 PinoLogger.root.info({ port: typeof address === 'object' && address ? address.port : config.port }, 'sample.listening');
 
-// Spans still buffered are flushed after Nest has closed every connection.
-process.once('exit', () => void sdk.shutdown());
+// SIGTERM / SIGINT: close gracefully (new upgrades get 503, in-flight messages
+// are answered, clients get 1001), flush spans, and exit 0. enableShutdownHooks
+// would re-raise the signal after closing, so the exit code would not be 0.
+for (const signal of ['SIGTERM', 'SIGINT'] as const) {
+  process.once(signal, async () => {
+    try {
+      await app.close();
+      await sdk.shutdown();
+      PinoLogger.root.info({ signal }, 'sample.stopped');
+      process.exit(0);
+    } catch (err) {
+      PinoLogger.root.error({ err, signal }, 'sample.stop_failed');
+      process.exit(1);
+    }
+  });
+}

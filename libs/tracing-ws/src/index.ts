@@ -6,6 +6,9 @@ export {
   type ResolvedTracingWsOptions,
   type TracingWsMetricsOptions,
   type TracingWsModuleOptions,
+  type TracingWsBroadcastOptions,
+  type TracingWsRedisOptions,
+  TRACING_WS_REDIS_DEFAULTS,
   type WsAuthenticateHook,
   type WsAuthRequest,
   type WsForceSampleHook,
@@ -30,7 +33,15 @@ export {
   type WsRejectionReason,
 } from './handshake/ws-handshake.guard.js';
 export { normalizeTraceId, parseTraceparent, type ParsedTraceContext } from './handshake/trace-id.js';
-export { WsBroadcaster, type WsBroadcastTarget } from './broadcast/ws.broadcaster.js';
+export {
+  WsBroadcaster,
+  type WsBroadcastBackendState,
+  type WsBroadcastTarget,
+  type WsOnlineConnection,
+  type WsPresenceResult,
+  type WsRoomMember,
+} from './broadcast/ws.broadcaster.js';
+export { WsBroadcastMetrics, type WsBroadcastFailure } from './broadcast/ws-broadcast.metrics.js';
 export { WsFrameSender } from './messages/ws-frame.sender.js';
 export { WsTracingInterceptor } from './messages/ws-tracing.interceptor.js';
 export { TracingWsExceptionFilter } from './messages/tracing-ws-exception.filter.js';

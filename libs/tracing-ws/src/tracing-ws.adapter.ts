@@ -11,7 +11,13 @@ import { WsConnectionLifecycle } from './context/ws-connection.lifecycle.js';
 import { getConnectionState, type WsHandlerEntry } from './context/ws-connection.state.js';
 import { WsHandshakeGuard, type WsAcceptedHandshake } from './handshake/ws-handshake.guard.js';
 import { WsTracingInterceptor } from './messages/ws-tracing.interceptor.js';
+import { WsFrameSender } from './messages/ws-frame.sender.js';
+import { WS_CLOSE_CODES } from './messages/ws-protocol.js';
+import { WsAdmission } from './resilience/ws-admission.js';
+import { WS_LOG_FIELDS, WS_LOG_MESSAGES } from './telemetry/tracing-ws.names.js';
+import { connectionLogFields } from './telemetry/ws-log.mixin.js';
 import { WsLogger } from './telemetry/ws.logger.js';
+import { WsMetrics } from './telemetry/ws.metrics.js';
 import { HANDSHAKE_RESULT, RESOLVED_OPTIONS } from './tracing-ws.internal-constants.js';
 import type { ResolvedTracingWsOptions } from './tracing-ws.options.js';
 
@@ -20,6 +26,9 @@ type VerifyCallback = (result: boolean, code?: number, message?: string, headers
 
 interface Runtime {
   readonly options: ResolvedTracingWsOptions;
+  readonly admission: WsAdmission;
+  readonly metrics: WsMetrics;
+  readonly sender: WsFrameSender;
   readonly guard: WsHandshakeGuard;
   readonly lifecycle: WsConnectionLifecycle;
   readonly interceptor: WsTracingInterceptor;
@@ -28,6 +37,8 @@ interface Runtime {
 }
 
 const BEARER_SUBPROTOCOL = 'bearer.';
+/** Handshakes that reached the 101; the others give their slot back when their socket closes. */
+const connectedHandshakes = new WeakSet<WsAcceptedHandshake>();
 
 /**
  * The `@nestjs/platform-ws` adapter with the handshake guard before every 101,
@@ -39,6 +50,8 @@ const BEARER_SUBPROTOCOL = 'bearer.';
  */
 export class TracingWsAdapter extends WsAdapter {
   private runtime: Runtime | undefined;
+  private readonly heartbeats = new Map<WebSocketServer, NodeJS.Timeout>();
+  private readonly paths = new Map<WebSocketServer, string>();
 
   constructor(private readonly app: INestApplicationContext) {
     super(app);
@@ -62,7 +75,35 @@ export class TracingWsAdapter extends WsAdapter {
       const handshake = req[HANDSHAKE_RESULT];
       if (handshake) headers.push(`X-Trace-ID: ${handshake.traceId}`);
     });
+    this.paths.set(server, path);
+    this.startHeartbeat(rt, server, path);
     return server;
+  }
+
+  /**
+   * Graceful shutdown of one gateway server (Nest calls it on `app.close()`):
+   * new upgrades get 503 and new frames an error, in-flight handlers finish and
+   * their replies go out, every client gets close 1001, and whoever has not
+   * closed when `shutdown.timeoutMs` runs out is terminated.
+   */
+  override async close(server: WebSocketServer): Promise<void> {
+    const rt = this.resolveRuntime();
+    const deadline = Date.now() + rt.options.shutdown.timeoutMs;
+    const heartbeat = this.heartbeats.get(server);
+    if (heartbeat) clearInterval(heartbeat);
+    this.heartbeats.delete(server);
+    const log = rt.log.logger;
+    if (log.isLevelEnabled('info')) log.info({ [WS_LOG_FIELDS.path]: this.paths.get(server), [WS_LOG_FIELDS.clients]: server.clients.size }, WS_LOG_MESSAGES.shutdown);
+    await rt.admission.drain(rt.options.shutdown.timeoutMs);
+    const clients = [...server.clients];
+    const closed = clients.map((socket) => new Promise<void>((resolve) => {
+      if (socket.readyState === socket.CLOSED) return resolve();
+      socket.once('close', () => resolve());
+      socket.close(WS_CLOSE_CODES.goingAway, 'Server shutting down');
+    }));
+    await Promise.race([Promise.all(closed), new Promise((r) => setTimeout(r, Math.max(0, deadline - Date.now())).unref())]);
+    for (const socket of server.clients) socket.terminate();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 
   override bindClientConnect(server: WebSocketServer, callback: (...args: unknown[]) => void): void {
@@ -76,6 +117,7 @@ export class TracingWsAdapter extends WsAdapter {
           socket.close(1011, 'Internal error');
           return;
         }
+        connectedHandshakes.add(handshake);
         state = rt.lifecycle.open(socket, handshake);
       }
       const { store, handshakeContext } = state;
@@ -109,11 +151,46 @@ export class TracingWsAdapter extends WsAdapter {
     client.on('message', (data: RawData, isBinary: boolean) => interceptor.onFrame(state, data, isBinary));
   }
 
+  /** Pings every client each interval; one that has not answered since the last tick is terminated. */
+  private startHeartbeat(rt: Runtime, server: WebSocketServer, path: string): void {
+    const { intervalMs } = rt.options.heartbeat;
+    if (intervalMs === 0) return;
+    const timer = setInterval(() => {
+      const now = performance.now();
+      for (const socket of server.clients) {
+        const state = getConnectionState(socket);
+        if (!state) continue;
+        if (!state.alive) {
+          state.metrics.heartbeatTimeouts.inc();
+          const log = rt.log.logger;
+          if (log.isLevelEnabled('warn')) {
+            log.warn({ ...connectionLogFields(state.context), [WS_LOG_FIELDS.traceId]: state.context.traceId, [WS_LOG_FIELDS.path]: path }, WS_LOG_MESSAGES.heartbeatTimeout);
+          }
+          socket.terminate();
+          continue;
+        }
+        state.alive = false;
+        // A slow consumer is closed here too, even when nothing more is broadcast to it.
+        if (state.congestedSince !== 0) rt.sender.congested(state, now);
+        socket.ping();
+      }
+    }, intervalMs);
+    timer.unref();
+    this.heartbeats.set(server, timer);
+  }
+
   private verify(rt: Runtime, req: UpgradeRequest, path: string, done: VerifyCallback): void {
     rt.guard.check(req, path).then(
       (outcome) => {
         if (outcome.accepted) {
           req[HANDSHAKE_RESULT] = outcome;
+          // An upgrade abandoned between the check and the 101 gives its slot back.
+          req.socket.once('close', () => {
+            if (!connectedHandshakes.has(outcome)) {
+              rt.admission.release(outcome.remoteAddress);
+              outcome.span.end();
+            }
+          });
           done(true);
         } else {
           done(false, outcome.status, STATUS_CODES[outcome.status], { 'X-Trace-ID': outcome.traceId });
@@ -134,6 +211,9 @@ export class TracingWsAdapter extends WsAdapter {
     const get = <T>(token: abstract new (...args: never[]) => T): T => this.app.get(token as never, { strict: false }) as T;
     this.runtime = {
       options,
+      admission: get(WsAdmission),
+      metrics: get(WsMetrics),
+      sender: get(WsFrameSender),
       guard: get(WsHandshakeGuard),
       lifecycle: get(WsConnectionLifecycle),
       interceptor: get(WsTracingInterceptor),

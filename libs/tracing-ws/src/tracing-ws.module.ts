@@ -1,5 +1,6 @@
 import { Inject, Module, RequestMethod, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
 import { ClsModule } from 'nestjs-cls';
+import { WsBroadcastMetrics } from './broadcast/ws-broadcast.metrics.js';
 import { WsBroadcaster } from './broadcast/ws.broadcaster.js';
 import { WsConnectionLifecycle } from './context/ws-connection.lifecycle.js';
 import { WsContextService } from './context/ws-context.service.js';
@@ -7,6 +8,8 @@ import { WsHandshakeGuard } from './handshake/ws-handshake.guard.js';
 import { TracingWsExceptionFilter } from './messages/tracing-ws-exception.filter.js';
 import { WsFrameSender } from './messages/ws-frame.sender.js';
 import { WsTracingInterceptor } from './messages/ws-tracing.interceptor.js';
+import { WsAdmission } from './resilience/ws-admission.js';
+import { WsUnhandledRejections } from './resilience/ws-unhandled-rejections.js';
 import { HttpMetricsMiddleware } from './telemetry/http-metrics.middleware.js';
 import { WsLogger } from './telemetry/ws.logger.js';
 import { WsMetrics } from './telemetry/ws.metrics.js';
@@ -45,9 +48,12 @@ import { resolveTracingWsOptions, type ResolvedTracingWsOptions } from './tracin
     WsContextService,
     WsFrameSender,
     WsBroadcaster,
+    WsBroadcastMetrics,
     HttpMetricsMiddleware,
+    WsAdmission,
+    WsUnhandledRejections,
   ],
-  exports: [RESOLVED_OPTIONS, WsLogger, WsMetrics, WsHandshakeGuard, WsConnectionLifecycle, WsTracingInterceptor, TracingWsExceptionFilter, WsContextService, WsFrameSender, WsBroadcaster, ClsModule],
+  exports: [RESOLVED_OPTIONS, WsLogger, WsMetrics, WsHandshakeGuard, WsConnectionLifecycle, WsTracingInterceptor, TracingWsExceptionFilter, WsContextService, WsFrameSender, WsBroadcaster, WsAdmission, ClsModule],
 })
 export class TracingWsModule extends TracingWsConfigurableModule implements NestModule {
   constructor(@Inject(RESOLVED_OPTIONS) private readonly options: ResolvedTracingWsOptions) {

@@ -105,6 +105,76 @@ export interface TracingWsBroadcastOptions {
   redis?: TracingWsRedisOptions;
 }
 
+/** Server pings; a peer that has not answered by the next ping is terminated. */
+export interface TracingWsHeartbeatOptions {
+  /**
+   * Time between pings; 0 turns the heartbeat off. A dead peer is gone within two intervals.
+   * @defaultValue `30000`
+   */
+  intervalMs?: number;
+}
+
+/** Closing clients that keep sending malformed frames or unknown events. */
+export interface TracingWsInvalidFrameOptions {
+  /**
+   * Invalid or unknown frames tolerated per window; one more closes with 4400. 0 never closes.
+   * @defaultValue `20`
+   */
+  max?: number;
+  /**
+   * Length of the window.
+   * @defaultValue `10000`
+   */
+  windowMs?: number;
+}
+
+/** Per-connection token bucket. */
+export interface TracingWsRateLimitOptions {
+  /**
+   * Sustained frames per second; 0 turns rate limiting off.
+   * @defaultValue `1000`
+   */
+  messagesPerSecond?: number;
+  /**
+   * Bucket size: frames allowed in a burst.
+   * @defaultValue `2000`
+   */
+  burst?: number;
+  /**
+   * Share one bucket between all connections of a user on this instance.
+   * @defaultValue `false`
+   */
+  perUser?: boolean;
+  /**
+   * Refused frames in a row after which the connection is closed with 4429.
+   * @defaultValue `100`
+   */
+  closeAfterRefused?: number;
+}
+
+/** Slow readers: sockets whose send buffer does not drain. */
+export interface TracingWsBackpressureOptions {
+  /**
+   * Buffered bytes above which broadcasts to a socket are dropped (and counted).
+   * @defaultValue `1048576`
+   */
+  maxBufferedBytes?: number;
+  /**
+   * Time above the threshold after which the socket is closed with 1013.
+   * @defaultValue `30000`
+   */
+  closeAfterMs?: number;
+}
+
+/** Graceful shutdown on `app.close()`. */
+export interface TracingWsShutdownOptions {
+  /**
+   * Longest wait for in-flight handlers and close handshakes before stragglers are terminated.
+   * @defaultValue `10000`
+   */
+  timeoutMs?: number;
+}
+
 /** Options of {@link TracingWsModule}. */
 export interface TracingWsModuleOptions {
   /**
@@ -179,6 +249,33 @@ export interface TracingWsModuleOptions {
   allowForceSampling?: WsForceSampleHook;
   /** Scale-out: cross-instance broadcasts and presence; see {@link TracingWsBroadcastOptions}. */
   broadcast?: TracingWsBroadcastOptions;
+  /** Server pings. */
+  heartbeat?: TracingWsHeartbeatOptions;
+  /** Threshold of invalid frames before a 4400 close. */
+  invalidFrames?: TracingWsInvalidFrameOptions;
+  /** Per-connection (or per-user) rate limit. */
+  rateLimit?: TracingWsRateLimitOptions;
+  /**
+   * Open connections allowed on this instance; more are refused with HTTP 503. 0: unlimited.
+   * @defaultValue `0`
+   */
+  maxConnections?: number;
+  /**
+   * Open connections allowed per client address (see `trustProxy`); more are refused with HTTP 429. 0: unlimited.
+   * @defaultValue `0`
+   */
+  maxConnectionsPerIp?: number;
+  /** Slow-reader protection. */
+  backpressure?: TracingWsBackpressureOptions;
+  /** Graceful shutdown. */
+  shutdown?: TracingWsShutdownOptions;
+  /**
+   * Log unhandled promise rejections raised inside a connection (a handler's
+   * floating promise) with the connection's ids instead of crashing the process.
+   * Rejections outside any connection keep Node's default behaviour.
+   * @defaultValue `true`
+   */
+  logUnhandledRejections?: boolean;
 }
 
 /** Options after defaults are merged and validation has passed. */
@@ -201,6 +298,14 @@ export interface ResolvedTracingWsOptions {
     readonly instanceId: string;
     readonly redis: Readonly<Required<TracingWsRedisOptions>> | undefined;
   };
+  readonly heartbeat: Readonly<Required<TracingWsHeartbeatOptions>>;
+  readonly invalidFrames: Readonly<Required<TracingWsInvalidFrameOptions>>;
+  readonly rateLimit: Readonly<Required<TracingWsRateLimitOptions>>;
+  readonly maxConnections: number;
+  readonly maxConnectionsPerIp: number;
+  readonly backpressure: Readonly<Required<TracingWsBackpressureOptions>>;
+  readonly shutdown: Readonly<Required<TracingWsShutdownOptions>>;
+  readonly logUnhandledRejections: boolean;
 }
 
 /** The defaults, frozen. */
@@ -224,6 +329,14 @@ export const TRACING_WS_DEFAULTS: ResolvedTracingWsOptions = Object.freeze({
   onMessageSpan: undefined,
   allowForceSampling: undefined,
   broadcast: Object.freeze({ instanceId: '', redis: undefined }),
+  heartbeat: Object.freeze({ intervalMs: 30000 }),
+  invalidFrames: Object.freeze({ max: 20, windowMs: 10000 }),
+  rateLimit: Object.freeze({ messagesPerSecond: 1000, burst: 2000, perUser: false, closeAfterRefused: 100 }),
+  maxConnections: 0,
+  maxConnectionsPerIp: 0,
+  backpressure: Object.freeze({ maxBufferedBytes: 1024 * 1024, closeAfterMs: 30000 }),
+  shutdown: Object.freeze({ timeoutMs: 10000 }),
+  logUnhandledRejections: true,
 });
 
 /** Defaults of {@link TracingWsRedisOptions}. */
@@ -231,8 +344,8 @@ export const TRACING_WS_REDIS_DEFAULTS = Object.freeze({ keyPrefix: 'tracing-ws:
 
 function broadcastOptions(b: TracingWsBroadcastOptions | undefined): ResolvedTracingWsOptions['broadcast'] {
   const instanceId = b?.instanceId ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
-  if (typeof instanceId !== 'string' || !/^[\w.:-]{1,128}$/.test(instanceId)) {
-    throw invalid('broadcast.instanceId', instanceId, 'give 1-128 letters, digits, ".", ":", "_" or "-", unique per process.');
+  if (typeof instanceId !== 'string' || !/^[\w.-]{1,128}$/.test(instanceId)) {
+    throw invalid('broadcast.instanceId', instanceId, 'give 1-128 letters, digits, ".", "_" or "-", unique per process.');
   }
   const r = b?.redis;
   if (r === undefined) return Object.freeze({ instanceId, redis: undefined });
@@ -280,7 +393,7 @@ export function resolveTracingWsOptions(options: TracingWsModuleOptions | undefi
   if (!Array.isArray(allowedOrigins) || !allowedOrigins.every((x) => (typeof x === 'string' && x.length > 0) || x instanceof RegExp)) {
     throw invalid('allowedOrigins', allowedOrigins, 'give an array of origins such as "https://app.example.com" or RegExps (empty allows all).');
   }
-  const bool = (name: 'requireAuth' | 'propagateToClient' | 'trustProxy' | 'httpMetrics'): boolean => {
+  const bool = (name: 'requireAuth' | 'propagateToClient' | 'trustProxy' | 'httpMetrics' | 'logUnhandledRejections'): boolean => {
     const v = o[name] ?? d[name];
     if (typeof v !== 'boolean') throw invalid(name, v, 'give true or false.');
     return v;
@@ -307,6 +420,22 @@ export function resolveTracingWsOptions(options: TracingWsModuleOptions | undefi
   if (!Number.isInteger(logPayloadMaxLength) || logPayloadMaxLength < 0) {
     throw invalid('logPayloadMaxLength', logPayloadMaxLength, 'give a whole number of characters (0 logs no payload).');
   }
+  const count = (option: string, value: unknown, min = 0): number => {
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < min) throw invalid(option, value, `give a whole number, at least ${min}.`);
+    return value;
+  };
+  const hb = o.heartbeat ?? {};
+  const inv = o.invalidFrames ?? {};
+  const rl = o.rateLimit ?? {};
+  const bp = o.backpressure ?? {};
+  const sd = o.shutdown ?? {};
+  const rateLimit = Object.freeze({
+    messagesPerSecond: count('rateLimit.messagesPerSecond', rl.messagesPerSecond ?? d.rateLimit.messagesPerSecond),
+    burst: count('rateLimit.burst', rl.burst ?? d.rateLimit.burst, 1),
+    perUser: rl.perUser ?? d.rateLimit.perUser,
+    closeAfterRefused: count('rateLimit.closeAfterRefused', rl.closeAfterRefused ?? d.rateLimit.closeAfterRefused),
+  });
+  if (typeof rateLimit.perUser !== 'boolean') throw invalid('rateLimit.perUser', rateLimit.perUser, 'give true or false.');
   const m = o.metrics ?? {};
   const prefix = m.prefix ?? d.metrics.prefix;
   if (typeof prefix !== 'string' || !/^[a-zA-Z_:][a-zA-Z0-9_:]*$|^$/.test(prefix)) {
@@ -336,5 +465,19 @@ export function resolveTracingWsOptions(options: TracingWsModuleOptions | undefi
     onMessageSpan: o.onMessageSpan,
     allowForceSampling: o.allowForceSampling,
     broadcast: broadcastOptions(o.broadcast),
+    heartbeat: Object.freeze({ intervalMs: count('heartbeat.intervalMs', hb.intervalMs ?? d.heartbeat.intervalMs) }),
+    invalidFrames: Object.freeze({
+      max: count('invalidFrames.max', inv.max ?? d.invalidFrames.max),
+      windowMs: count('invalidFrames.windowMs', inv.windowMs ?? d.invalidFrames.windowMs, 1),
+    }),
+    rateLimit,
+    maxConnections: count('maxConnections', o.maxConnections ?? d.maxConnections),
+    maxConnectionsPerIp: count('maxConnectionsPerIp', o.maxConnectionsPerIp ?? d.maxConnectionsPerIp),
+    backpressure: Object.freeze({
+      maxBufferedBytes: count('backpressure.maxBufferedBytes', bp.maxBufferedBytes ?? d.backpressure.maxBufferedBytes, 1),
+      closeAfterMs: count('backpressure.closeAfterMs', bp.closeAfterMs ?? d.backpressure.closeAfterMs),
+    }),
+    shutdown: Object.freeze({ timeoutMs: count('shutdown.timeoutMs', sd.timeoutMs ?? d.shutdown.timeoutMs) }),
+    logUnhandledRejections: bool('logUnhandledRejections'),
   });
 }

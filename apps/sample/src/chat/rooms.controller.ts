@@ -18,8 +18,26 @@ export class RoomsController {
     return { room, delivered, traceId: trace.getActiveSpan()?.spanContext().traceId };
   }
 
+  /**
+   * Sockets in a room on every instance (from the Redis presence registry when
+   * `REDIS_URL` is set). `complete: false` while Redis is unreachable: only this
+   * instance's members are listed then.
+   */
+  @Get('rooms/:room/members')
+  async members(@Param('room') room: string) {
+    if (!ROOM.test(room)) throw new BadRequestException('room must be 1-64 letters, digits, _ or -');
+    const { items, complete } = await this.broadcaster.members(room);
+    return { room, complete, members: items };
+  }
+
+  /**
+   * Liveness plus, with Redis, the broadcast backend: `degraded` (still HTTP 200:
+   * local delivery works, so the instance should stay in rotation) while Redis is down.
+   */
   @Get('health')
   health() {
-    return { status: 'ok' };
+    const backend = this.broadcaster.backend;
+    if (backend.backend === 'memory') return { status: 'ok' };
+    return { status: backend.up ? 'ok' : 'degraded', broadcast: backend };
   }
 }

@@ -4,6 +4,8 @@ import type { Span, SpanContext } from '@opentelemetry/api';
 export interface WsUser {
   /** Stable user id: becomes `enduser.id` on spans and `user_id` in logs. */
   id: string;
+  /** When the credential expires (ms since the epoch, or a Date): the socket is then closed with 4401. */
+  expiresAt?: number | Date;
   [key: string]: unknown;
 }
 

@@ -4,11 +4,14 @@ import type { WebSocket } from 'ws';
 import { WsBroadcaster } from '../broadcast/ws.broadcaster.js';
 import type { WsAcceptedHandshake } from '../handshake/ws-handshake.guard.js';
 import { WsHandshakeGuard } from '../handshake/ws-handshake.guard.js';
-import { WS_LOG_FIELDS as F, WS_LOG_MESSAGES, WS_SPAN_ATTRIBUTES as A } from '../telemetry/tracing-ws.names.js';
+import { WS_EVENT_LABELS, WS_LOG_FIELDS as F, WS_LOG_MESSAGES, WS_SPAN_ATTRIBUTES as A } from '../telemetry/tracing-ws.names.js';
 import { connectionLogFields } from '../telemetry/ws-log.mixin.js';
 import { WsLogger } from '../telemetry/ws.logger.js';
+import { WS_CLOSE_CODES, WS_ERROR_CODES } from '../messages/ws-protocol.js';
+import { WsAdmission } from '../resilience/ws-admission.js';
 import { WsMetrics } from '../telemetry/ws.metrics.js';
 import { WS_CONNECTION_CONTEXT } from '../tracing-ws.constants.js';
+import { WS_CONNECTION_ERROR_EVENT } from '../tracing-ws.internal-constants.js';
 import type { WsConnectionContext } from './ws-connection-context.js';
 import { setConnectionState, type WsConnectionState } from './ws-connection.state.js';
 
@@ -22,6 +25,7 @@ export class WsConnectionLifecycle {
     private readonly metrics: WsMetrics,
     private readonly log: WsLogger,
     private readonly broadcaster: WsBroadcaster,
+    private readonly admission: WsAdmission,
   ) {}
 
   /** Called at the 101: turns the handshake into the socket's connection state. */
@@ -61,6 +65,13 @@ export class WsConnectionLifecycle {
       bytesIn: 0,
       bytesOut: 0,
       closed: false,
+      alive: true,
+      invalidCount: 0,
+      invalidWindowStart: 0,
+      bucket: this.admission.bucketFor(context.user?.id),
+      refusedInARow: 0,
+      congestedSince: 0,
+      serverCloseCode: undefined,
     };
     setConnectionState(socket, state);
     this.broadcaster.track(state);
@@ -80,14 +91,66 @@ export class WsConnectionLifecycle {
         WS_LOG_MESSAGES.connected,
       );
     }
-    socket.once('close', (code: number, reason: Buffer) => this.close(state, code, reason));
+    socket.on('pong', () => (state.alive = true));
+    socket.on('error', (err: Error & { code?: string }) => this.onSocketError(state, err));
+    socket.on(WS_CONNECTION_ERROR_EVENT, (err: unknown, where: string) => this.onHandlerError(state, err, where));
+    const expiry = this.scheduleExpiry(state);
+    socket.once('close', (code: number, reason: Buffer) => {
+      if (expiry) clearTimeout(expiry);
+      this.close(state, code, reason);
+    });
     return state;
   }
 
-  private close(state: WsConnectionState, code: number, reason: Buffer): void {
+  /** Closes the socket with 4401 when the user's credential expires. */
+  private scheduleExpiry(state: WsConnectionState): NodeJS.Timeout | undefined {
+    const expiresAt = state.context.user?.expiresAt;
+    const at = expiresAt instanceof Date ? expiresAt.getTime() : typeof expiresAt === 'number' ? expiresAt : undefined;
+    if (at === undefined || !Number.isFinite(at)) return undefined;
+    const fire = () => {
+      this.logLine('info', state, WS_LOG_MESSAGES.authExpired, {});
+      state.socket.close(WS_CLOSE_CODES.unauthorized, 'Authentication expired');
+    };
+    const delay = at - Date.now();
+    if (delay <= 0) {
+      setImmediate(fire);
+      return undefined;
+    }
+    // setTimeout holds 2^31-1 ms at most; a later expiry re-arms on the next connection.
+    const timer = setTimeout(fire, Math.min(delay, 2 ** 31 - 1));
+    timer.unref();
+    return timer;
+  }
+
+  private onSocketError(state: WsConnectionState, err: Error & { code?: string }): void {
+    if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
+      // ws closes the socket with 1009 itself and stops reading, so the peer's close never arrives.
+      state.serverCloseCode = WS_CLOSE_CODES.messageTooBig;
+      state.metrics.event(WS_EVENT_LABELS.invalid).error(WS_ERROR_CODES.payloadTooLarge);
+      this.logLine('warn', state, WS_LOG_MESSAGES.payloadTooLarge, { [F.code]: WS_CLOSE_CODES.messageTooBig });
+      return;
+    }
+    this.logLine('warn', state, WS_LOG_MESSAGES.closedForAbuse, { [F.error]: err, [F.errorCode]: err.code });
+  }
+
+  private onHandlerError(state: WsConnectionState, err: unknown, where: string): void {
+    this.logLine('error', state, WS_LOG_MESSAGES.connectionHandlerFailed, { [F.error]: err, [F.hook]: where });
+    if (where === 'handleConnection') state.socket.close(WS_CLOSE_CODES.internalError, 'Internal error');
+  }
+
+  private logLine(level: 'info' | 'warn' | 'error', state: WsConnectionState, msg: string, extra: Record<string, unknown>): void {
+    const logger = this.log.logger;
+    if (!logger.isLevelEnabled(level)) return;
+    logger[level]({ ...connectionLogFields(state.context), [F.traceId]: state.context.traceId, [F.path]: state.context.path, ...extra }, msg);
+  }
+
+  private close(state: WsConnectionState, peerCode: number, reason: Buffer): void {
     if (state.closed) return;
+    const code = state.serverCloseCode ?? peerCode;
     state.closed = true;
     const { context, metrics } = state;
+    this.admission.release(context.remoteAddress);
+    this.admission.releaseBucket(context.user?.id);
     const seconds = (Date.now() - context.openedAt) / 1000;
     metrics.active.dec();
     metrics.closed(code);

@@ -2,6 +2,7 @@ import type { Attributes, Context } from '@opentelemetry/api';
 import type { WebSocket } from 'ws';
 import type { WsEventMetrics, WsGatewayMetrics } from '../telemetry/ws.metrics.js';
 import { CONNECTION_STATE } from '../tracing-ws.internal-constants.js';
+import type { WsTokenBucket } from '../resilience/ws-token.bucket.js';
 import type { WsConnectionContext } from './ws-connection-context.js';
 
 /** A message handler as Nest hands it to the adapter, with what dispatch needs precomputed. */
@@ -28,6 +29,22 @@ export interface WsConnectionState {
   bytesIn: number;
   bytesOut: number;
   closed: boolean;
+  /** Answered the last ping (or sent something) since the previous heartbeat tick. */
+  alive: boolean;
+  /** Invalid or unknown frames in the current window, and when the window began. */
+  invalidCount: number;
+  invalidWindowStart: number;
+  /** Rate-limit bucket; undefined when rate limiting is off. */
+  readonly bucket: WsTokenBucket | undefined;
+  /** Frames refused by the rate limit in a row. */
+  refusedInARow: number;
+  /** Since when the send buffer has been above the backpressure threshold (0: it is not). */
+  congestedSince: number;
+  /**
+   * The code the server closed with when the peer's close frame can never arrive
+   * (ws stops reading after a protocol error), so metrics and logs show 1009, not 1006.
+   */
+  serverCloseCode: number | undefined;
 }
 
 type WithState = WebSocket & { [CONNECTION_STATE]?: WsConnectionState };

@@ -6,13 +6,22 @@ import { isIP } from 'node:net';
 import type { WsUser } from '../context/ws-connection-context.js';
 import { WS_LOG_FIELDS as F, WS_LOG_MESSAGES, WS_SPAN_ATTRIBUTES as A } from '../telemetry/tracing-ws.names.js';
 import { WsLogger } from '../telemetry/ws.logger.js';
+import { WsAdmission } from '../resilience/ws-admission.js';
 import { WsMetrics } from '../telemetry/ws.metrics.js';
 import { RESOLVED_OPTIONS, TRACER_NAME } from '../tracing-ws.internal-constants.js';
 import type { ResolvedTracingWsOptions, WsAuthRequest, WsCredentialSource } from '../tracing-ws.options.js';
 import { generateTraceId, normalizeTraceId, parseTraceparent, type ParsedTraceContext } from './trace-id.js';
 
 /** Why a handshake was refused: the `reason` label and log field. */
-export type WsRejectionReason = 'origin_not_allowed' | 'missing_credentials' | 'invalid_credentials' | 'auth_error' | 'internal_error';
+export type WsRejectionReason =
+  | 'origin_not_allowed'
+  | 'missing_credentials'
+  | 'invalid_credentials'
+  | 'auth_error'
+  | 'internal_error'
+  | 'shutting_down'
+  | 'connection_limit'
+  | 'ip_limit';
 
 /** A handshake that passed: becomes the connection's context at the 101. */
 export interface WsAcceptedHandshake {
@@ -71,6 +80,7 @@ export class WsHandshakeGuard {
     @Inject(RESOLVED_OPTIONS) protected readonly options: ResolvedTracingWsOptions,
     protected readonly metrics: WsMetrics,
     protected readonly log: WsLogger,
+    protected readonly admission: WsAdmission,
   ) {}
 
   /** Checks one upgrade request for gateway `path`. Never throws. */
@@ -123,6 +133,7 @@ export class WsHandshakeGuard {
     };
 
     try {
+      if (this.admission.isDraining) return reject(503, 'shutting_down');
       const origin = sanitizeHeaderText(request.headers.origin);
       if (!this.isOriginAllowed(request.headers.origin, request)) return reject(403, 'origin_not_allowed');
 
@@ -141,6 +152,9 @@ export class WsHandshakeGuard {
       }
 
       const forceSample = await this.forceSampleRequested(request, url, user, fallbackTraceId, path);
+      // Last, so that a slot is only taken by a handshake that passed every other check.
+      const refusal = this.admission.acquire(remoteAddress);
+      if (refusal) return reject(refusal.status, refusal.reason);
       const connectionId = randomUUID();
       const span = startSpan({
         [A.connectionId]: connectionId,

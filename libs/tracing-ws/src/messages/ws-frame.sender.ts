@@ -1,23 +1,66 @@
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { WsConnectionState } from '../context/ws-connection.state.js';
+import { WS_LOG_FIELDS as F, WS_LOG_MESSAGES } from '../telemetry/tracing-ws.names.js';
+import { connectionLogFields } from '../telemetry/ws-log.mixin.js';
+import { WsLogger } from '../telemetry/ws.logger.js';
+import { RESOLVED_OPTIONS } from '../tracing-ws.internal-constants.js';
+import type { ResolvedTracingWsOptions } from '../tracing-ws.options.js';
+import { WS_CLOSE_CODES } from './ws-protocol.js';
 
 const OPEN = 1;
+/** How long a slow consumer gets to take its close frame before it is terminated. */
+const CLOSE_GRACE_MS = 1000;
 
 /** Writes frames to sockets and counts them (frames, bytes, size histogram). */
 @Injectable()
 export class WsFrameSender {
+  constructor(
+    @Inject(RESOLVED_OPTIONS) private readonly options: ResolvedTracingWsOptions,
+    private readonly log: WsLogger,
+  ) {}
+
   /**
    * Sends `text` (an already serialised frame) to the socket of `state`;
-   * `label` is the `event` metric label. Returns false when the socket is not open.
+   * `label` is the `event` metric label. A `droppable` frame (a broadcast) is
+   * dropped and counted while the socket's send buffer is over the backpressure
+   * threshold. Returns false when nothing was sent.
    */
-  send(state: WsConnectionState, text: string, label: string): boolean {
+  send(state: WsConnectionState, text: string, label: string, droppable = false): boolean {
     if (state.socket.readyState !== OPEN) return false;
+    if (droppable && this.congested(state)) {
+      state.metrics.droppedBackpressure.inc();
+      return false;
+    }
     const size = Buffer.byteLength(text);
     state.messagesOut++;
     state.bytesOut += size;
     state.metrics.sizeOut.observe(size);
     state.metrics.event(label).sent.inc();
     state.socket.send(text);
+    return true;
+  }
+
+  /**
+   * Whether the socket's send buffer is over the threshold; one that has stayed
+   * over it for `closeAfterMs` is closed with 1013 (and terminated if even the
+   * close frame cannot get through).
+   */
+  congested(state: WsConnectionState, now: number = performance.now()): boolean {
+    const { maxBufferedBytes, closeAfterMs } = this.options.backpressure;
+    if (state.socket.bufferedAmount <= maxBufferedBytes) {
+      state.congestedSince = 0;
+      return false;
+    }
+    if (state.congestedSince === 0) state.congestedSince = now;
+    else if (now - state.congestedSince >= closeAfterMs && state.socket.readyState === OPEN) {
+      const logger = this.log.logger;
+      if (logger.isLevelEnabled('warn')) {
+        logger.warn({ ...connectionLogFields(state.context), [F.traceId]: state.context.traceId, [F.bufferedBytes]: state.socket.bufferedAmount }, WS_LOG_MESSAGES.slowConsumer);
+      }
+      const { socket } = state;
+      socket.close(WS_CLOSE_CODES.tryAgainLater, 'Too slow: not reading');
+      setTimeout(() => socket.terminate(), CLOSE_GRACE_MS).unref();
+    }
     return true;
   }
 }

@@ -14,7 +14,8 @@ import { RESOLVED_OPTIONS, TRACER_NAME } from '../tracing-ws.internal-constants.
 import type { ResolvedTracingWsOptions } from '../tracing-ws.options.js';
 import { mapWsException, type WsMappedError } from './ws-exception.mapper.js';
 import { WsFrameSender } from './ws-frame.sender.js';
-import { WS_ERROR_CODES, type WsErrorData, type WsFrameMeta } from './ws-protocol.js';
+import { WsAdmission } from '../resilience/ws-admission.js';
+import { WS_CLOSE_CODES, WS_ERROR_CODES, type WsErrorData, type WsFrameMeta } from './ws-protocol.js';
 
 /** A message being handled: the public context plus what dispatch tracks. Internal. */
 interface MessageState extends WsMessageContext {
@@ -54,6 +55,7 @@ export class WsTracingInterceptor {
     private readonly cls: ClsService,
     private readonly log: WsLogger,
     private readonly sender: WsFrameSender,
+    private readonly admission: WsAdmission,
   ) {}
 
   /** Handles one frame from a connection. Never throws. */
@@ -61,7 +63,13 @@ export class WsTracingInterceptor {
     const size = byteLength(data);
     state.messagesIn++;
     state.bytesIn += size;
+    state.alive = true;
     state.metrics.sizeIn.observe(size);
+    if (state.bucket && !state.bucket.take()) return this.rateLimited(state);
+    state.refusedInARow = 0;
+    if (this.admission.isDraining) {
+      return this.sendError(state, WS_EVENT_LABELS.error, { code: WS_ERROR_CODES.internal, message: 'Server is shutting down', retryable: true, internal: false }, state.context.traceId, undefined);
+    }
     if (isBinary) return this.refuse(state, WS_EVENT_LABELS.invalid, 'Binary frames are not supported; send JSON text', undefined);
     let frame: unknown;
     const text = data.toString();
@@ -115,6 +123,7 @@ export class WsTracingInterceptor {
       failure: undefined,
     };
     const store = { [WS_CONNECTION_CONTEXT]: state.context, [WS_MESSAGE_CONTEXT]: message };
+    this.admission.messageStarted();
     this.cls.runWith(store, () => otelContext.with(trace.setSpan(parent, span), () => void this.run(message, entry, payload)));
   }
 
@@ -172,6 +181,7 @@ export class WsTracingInterceptor {
   }
 
   private finish(message: MessageState, entry: WsHandlerEntry): void {
+    this.admission.messageFinished();
     message.span.end();
     const seconds = (performance.now() - message.startedAt) / 1000;
     (message.failure ? entry.metrics.durationError : entry.metrics.durationOk).observe(seconds);
@@ -214,6 +224,37 @@ export class WsTracingInterceptor {
     }
     eventMetrics.error(code);
     this.sendError(state, label, { code, message: text, retryable: false, internal: false }, state.context.traceId, id);
+    const { max, windowMs } = this.options.invalidFrames;
+    if (max === 0) return;
+    const now = performance.now();
+    if (now - state.invalidWindowStart > windowMs) {
+      state.invalidWindowStart = now;
+      state.invalidCount = 0;
+    }
+    if (++state.invalidCount > max) this.closeForAbuse(state, WS_CLOSE_CODES.badRequest, 'Too many invalid frames', 'invalid_frames');
+  }
+
+  private rateLimited(state: WsConnectionState): void {
+    state.metrics.rateLimited.inc();
+    state.metrics.event(WS_EVENT_LABELS.error).error(WS_ERROR_CODES.rateLimited);
+    if (++state.refusedInARow === 1) {
+      const logger = this.log.logger;
+      if (logger.isLevelEnabled('warn')) logger.warn({ ...connectionLogFields(state.context), [F.traceId]: state.context.traceId }, WS_LOG_MESSAGES.rateLimited);
+    }
+    const { closeAfterRefused } = this.options.rateLimit;
+    if (closeAfterRefused > 0 && state.refusedInARow >= closeAfterRefused) {
+      return this.closeForAbuse(state, WS_CLOSE_CODES.rateLimited, 'Rate limit exceeded', 'rate_limit');
+    }
+    this.sendError(state, WS_EVENT_LABELS.error, { code: WS_ERROR_CODES.rateLimited, message: 'Too many messages; slow down', retryable: true, internal: false }, state.context.traceId, undefined);
+  }
+
+  private closeForAbuse(state: WsConnectionState, code: number, reason: string, why: string): void {
+    if (state.socket.readyState !== OPEN) return;
+    const logger = this.log.logger;
+    if (logger.isLevelEnabled('warn')) {
+      logger.warn({ ...connectionLogFields(state.context), [F.traceId]: state.context.traceId, [F.code]: code, [F.reason]: why }, WS_LOG_MESSAGES.closedForAbuse);
+    }
+    state.socket.close(code, reason);
   }
 
   private sendError(state: WsConnectionState, _event: string, error: WsMappedError, traceId: string, id: string | undefined): void {

@@ -28,6 +28,7 @@ export interface WsGatewayMetrics {
   readonly sizeOut: HistogramChild;
   readonly heartbeatTimeouts: CounterChild;
   readonly rateLimited: CounterChild;
+  readonly droppedBackpressure: CounterChild;
   closed(code: number): void;
   rejected(reason: string): void;
   /** Children for a registered event, or for `unknown` / `invalid` / `error`. */
@@ -59,6 +60,7 @@ export class WsMetrics {
   private readonly messageErrors: Counter<string>;
   private readonly heartbeatTimeouts: Counter<string>;
   private readonly rateLimited: Counter<string>;
+  private readonly messagesDropped: Counter<string>;
 
   constructor(@Inject(RESOLVED_OPTIONS) options: ResolvedTracingWsOptions) {
     const { prefix, durationBuckets, sizeBuckets, connectionDurationBuckets } = options.metrics;
@@ -77,6 +79,7 @@ export class WsMetrics {
     this.messageErrors = make('Counter', N.messageErrors, 'Error frames sent, by event and error code.', [L.path, L.event, L.code]);
     this.heartbeatTimeouts = make('Counter', N.heartbeatTimeouts, 'Connections terminated for not answering pings.', [L.path]);
     this.rateLimited = make('Counter', N.rateLimited, 'Frames refused by the rate limit.', [L.path]);
+    this.messagesDropped = make('Counter', N.messagesDropped, 'Outgoing frames dropped, by reason (backpressure: the client does not read).', [L.path, L.reason]);
   }
 
   /** The (cached) children of gateway `path`. */
@@ -94,6 +97,7 @@ export class WsMetrics {
       sizeOut: m.messageSize.labels(path, 'out'),
       heartbeatTimeouts: m.heartbeatTimeouts.labels(path),
       rateLimited: m.rateLimited.labels(path),
+      droppedBackpressure: m.messagesDropped.labels(path, 'backpressure'),
       closed: (code) => m.connectionsClosed.labels(path, KNOWN_CLOSE_CODES.has(code) ? String(code) : 'other').inc(),
       rejected: (reason) => m.handshakeRejections.labels(path, reason).inc(),
       event(name) {

@@ -1,0 +1,60 @@
+/** Who a broadcast is for. */
+export type WsBroadcastAudience = 'room' | 'user' | 'all';
+
+/**
+ * What travels between instances with each broadcast, ahead of the frame text.
+ * The frame itself is the exact text the publisher sent to its own sockets, so a
+ * receiving instance forwards it without parsing or serialising it again.
+ */
+export interface WsEnvelopeHeader {
+  /** Format version. */
+  readonly v: 1;
+  /** Random id of this publication (`messaging.message.id` on both sides). */
+  readonly id: string;
+  /** Instance that published it; that instance has already delivered it locally. */
+  readonly origin: string;
+  readonly audience: WsBroadcastAudience;
+  /** Room name (`audience: 'room'`) or user id (`audience: 'user'`). */
+  readonly target?: string;
+  readonly event: string;
+  /** W3C traceparent of the publisher's `send <event>` span. */
+  readonly traceparent?: string;
+  /** Trace id to log when no span context could be propagated (no recording SDK). */
+  readonly traceId?: string;
+  /** Publication time, ms since the epoch (the lag histogram's start). */
+  readonly publishedAt: number;
+}
+
+/** Header JSON, a newline, then the frame (JSON text never holds a raw newline). */
+export function encodeEnvelope(header: WsEnvelopeHeader, frame: string): string {
+  return `${JSON.stringify(header)}\n${frame}`;
+}
+
+/** A decoded envelope, or `undefined` when the text is not one. */
+export function decodeEnvelope(text: string): { header: WsEnvelopeHeader; frame: string } | undefined {
+  const nl = text.indexOf('\n');
+  if (nl <= 0) return undefined;
+  let header: unknown;
+  try {
+    header = JSON.parse(text.slice(0, nl));
+  } catch {
+    return undefined;
+  }
+  if (!isHeader(header)) return undefined;
+  return { header, frame: text.slice(nl + 1) };
+}
+
+function isHeader(h: unknown): h is WsEnvelopeHeader {
+  if (typeof h !== 'object' || h === null) return false;
+  const x = h as Record<string, unknown>;
+  return (
+    x.v === 1 &&
+    typeof x.id === 'string' &&
+    typeof x.origin === 'string' &&
+    (x.audience === 'all' || ((x.audience === 'room' || x.audience === 'user') && typeof x.target === 'string')) &&
+    typeof x.event === 'string' &&
+    (x.traceparent === undefined || typeof x.traceparent === 'string') &&
+    (x.traceId === undefined || typeof x.traceId === 'string') &&
+    typeof x.publishedAt === 'number'
+  );
+}

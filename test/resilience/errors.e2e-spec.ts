@@ -1,0 +1,32 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { logs, startApp, type TestApp } from '../support/app.js';
+import { connect } from '../support/ws-client.js';
+import { authenticate, ResilienceGateway } from './resilience.gateway.js';
+
+describe('validation and exceptions', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startApp({ gateways: [ResilienceGateway], tracing: { authenticate } });
+  });
+  afterAll(() => t.close());
+
+  it('maps a ValidationPipe failure to VALIDATION_FAILED with the field errors', async () => {
+    const socket = await connect(`${t.wsUrl}/r`);
+    const frame = await socket.request('book', { room: '', seats: 99 }, 'booked');
+    expect(frame.event).toBe('error');
+    expect(frame.data.code).toBe('VALIDATION_FAILED');
+    expect(frame.data.details).toEqual(expect.arrayContaining(['room must be longer than or equal to 1 characters', 'seats must not be greater than 10']));
+    expect((await socket.request('book', { room: 'a', seats: 2 }, 'booked')).data).toEqual({ room: 'a', seats: 2 });
+    await socket.close();
+  });
+
+  it('closes the socket with 1011 when handleConnection throws, without crashing', async () => {
+    const crashy = await connect(`${t.wsUrl}/r`, { headers: { authorization: 'Bearer user-crashy' } });
+    expect(await crashy.closed).toEqual({ code: 1011, reason: 'Internal error' });
+    const line = await logs.waitFor({ msg: 'ws.connection_handler_failed', user_id: 'crashy' });
+    expect((line.err as { message: string }).message).toBe('connection hook failed');
+    const fine = await connect(`${t.wsUrl}/r`, { headers: { authorization: 'Bearer user-fine' } });
+    expect((await fine.request('echo', 1)).data).toBe(1);
+    await fine.close();
+  });
+});

@@ -46,4 +46,26 @@ describe('backpressure', () => {
     expect((await fast.request('echo', 'still fast')).data).toBe('still fast');
     await fast.close();
   });
+
+  it('stops reading from a client that floods requests without reading replies, then closes it with 1013', async () => {
+    const flooder = await connect(`${t.wsUrl}/r`);
+    const polite = await connect(`${t.wsUrl}/r`);
+    (flooder.ws as unknown as { _socket: Socket })._socket.pause();
+    const big = { blob: 'y'.repeat(64 * 1024) };
+    // Bounded: at most 400 frames (26 MB) however long the server takes.
+    let sent = 0;
+    while (sent < 400 && flooder.ws.readyState === flooder.ws.OPEN) {
+      flooder.send('echo', big);
+      sent++;
+      await new Promise((r) => setImmediate(r));
+    }
+    const line = await logs.waitFor({ msg: 'ws.slow_consumer', connection_trace_id: flooder.upgradeHeaders['x-trace-id'] }, 10000);
+    expect(line.buffered_bytes as number).toBeLessThan(256 * 1024 + 8 * 70 * 1024);
+    const closed = await logs.waitFor({ msg: 'ws.disconnected', connection_trace_id: flooder.upgradeHeaders['x-trace-id'] }, 10000);
+    expect([1013, 1006]).toContain(closed.code);
+    // The server read far fewer frames than were sent: it stopped reading the flooder.
+    expect(closed.messages_in as number).toBeLessThan(sent);
+    expect((await polite.request('echo', 'ok')).data).toBe('ok');
+    await polite.close();
+  });
 });

@@ -160,6 +160,9 @@ export class TracingWsAdapter extends WsAdapter {
       for (const socket of server.clients) {
         const state = getConnectionState(socket);
         if (!state) continue;
+        // A socket that does not read is judged by the backpressure rule (its input is
+        // paused, so its pongs cannot arrive): closed with 1013 once it has been stuck too long.
+        if (rt.sender.congested(state, now)) continue;
         if (!state.alive) {
           state.metrics.heartbeatTimeouts.inc();
           const log = rt.log.logger;
@@ -170,8 +173,6 @@ export class TracingWsAdapter extends WsAdapter {
           continue;
         }
         state.alive = false;
-        // A slow consumer is closed here too, even when nothing more is broadcast to it.
-        if (state.congestedSince !== 0) rt.sender.congested(state, now);
         socket.ping();
       }
     }, intervalMs);

@@ -37,7 +37,25 @@ export class WsFrameSender {
     state.metrics.sizeOut.observe(size);
     state.metrics.event(label).sent.inc();
     state.socket.send(text);
+    if (state.socket.bufferedAmount > this.options.backpressure.maxBufferedBytes) this.throttle(state);
     return true;
+  }
+
+  /**
+   * The peer is not reading what it is sent: stop reading what it sends (TCP
+   * backpressure) until its send buffer drains, so a client that floods
+   * requests without reading replies cannot grow the server's memory.
+   */
+  private throttle(state: WsConnectionState): void {
+    const { socket } = state;
+    if (state.congestedSince === 0) state.congestedSince = performance.now();
+    if (socket.isPaused) return;
+    socket.pause();
+    const tcp = (socket as unknown as { _socket?: { once(event: 'drain', fn: () => void): void } })._socket;
+    tcp?.once('drain', () => {
+      state.congestedSince = 0;
+      if (socket.readyState === OPEN) socket.resume();
+    });
   }
 
   /**

@@ -1,0 +1,206 @@
+// Load generator, run in a worker thread of bench/run.mjs (never in the server's
+// process). Loopback only; every loop is bounded in time (the parent's phases plus a
+// hard deadline) and in count (connections, in-flight messages per connection).
+//
+// workerData: { url, connections, firstIndex, localAddresses, mode, ... } (see below)
+// Messages from the parent: 'go' (start sending), 'reset' (clear stats, start the
+// measured window), 'report' (post stats), 'stop' (stop sending, close, exit).
+
+import { parentPort, workerData } from 'node:worker_threads';
+import WebSocket from 'ws';
+
+const {
+  url, // ws://127.0.0.1:<port>/ws
+  connections, // sockets this worker opens
+  firstIndex = 0, // global index of this worker's first socket
+  localAddresses = ['127.0.0.1'],
+  mode = 'closed', // 'closed': `inflight` per connection; 'open': fixed `rate` msgs/s; 'idle': just hold sockets
+  inflight = 10,
+  rate = 0, // open mode: msgs/s for this worker
+  payloadBytes = 64,
+  workload = 'echo', // 'echo' | 'broadcast'
+  groupSize = 10, // broadcast: connections per group
+  connectConcurrency = 100,
+  deadlineMs = 10 * 60_000,
+} = workerData;
+
+const hardStop = setTimeout(() => process.exit(4), deadlineMs);
+hardStop.unref();
+
+// ---- latency histogram: 1 µs buckets to 100 ms, then 1 ms buckets to 120 s
+const FINE = 100_000;
+const COARSE = 120_000;
+let hist = new Uint32Array(FINE + COARSE + 1);
+function record(ms) {
+  const us = Math.round(ms * 1000);
+  if (us < FINE) hist[us]++;
+  else hist[Math.min(FINE + Math.floor((us - FINE) / 1000), FINE + COARSE)]++;
+}
+
+// ---- frames: one pre-serialised frame per connection (payload padded to size)
+const pad = 'x'.repeat(Math.max(0, payloadBytes - 40));
+function frameFor(index) {
+  if (workload === 'broadcast') return JSON.stringify({ event: 'broadcast', data: { c: index, pad } });
+  return JSON.stringify({ event: 'echo', data: { c: index, pad } });
+}
+
+let running = false;
+let sent = 0;
+let replies = 0; // replies to our own messages (round trips)
+let deliveries = 0; // every frame received (broadcast fan-out)
+let errors = 0;
+let closedEarly = 0;
+let opened = 0;
+let failedOpen = 0;
+const socks = [];
+
+const RING = mode === 'open' ? 8192 : Math.max(2, inflight);
+class Conn {
+  constructor(index) {
+    this.index = index;
+    this.frame = frameFor(index);
+    this.ring = new Float64Array(RING);
+    this.head = 0;
+    this.tail = 0;
+    this.ws = undefined;
+  }
+  get outstanding() {
+    return this.tail - this.head;
+  }
+  send() {
+    if (this.tail - this.head >= RING) return false;
+    this.ring[this.tail++ % RING] = performance.now();
+    this.ws.send(this.frame);
+    sent++;
+    return true;
+  }
+  onOwnReply() {
+    if (this.head === this.tail) return;
+    const t = this.ring[this.head++ % RING];
+    replies++;
+    record(performance.now() - t);
+    if (mode === 'closed' && running) this.send();
+  }
+}
+
+function onMessage(data) {
+  deliveries++;
+  const conn = this.benchConn;
+  if (workload === 'broadcast') {
+    // Own broadcasts come back in order among the group's frames: find them by sender.
+    const text = data.toString();
+    const at = text.indexOf('"c":');
+    if (at < 0 || Number.parseInt(text.slice(at + 4), 10) !== conn.index) return;
+  }
+  conn.onOwnReply();
+}
+
+function open(index) {
+  const conn = new Conn(index);
+  const local = localAddresses[index % localAddresses.length];
+  const target = workload === 'broadcast' ? `${url}?g=${Math.floor(index / groupSize)}` : url;
+  return new Promise((resolve) => {
+    const ws = new WebSocket(target, { localAddress: local, perMessageDeflate: false, handshakeTimeout: 30_000 });
+    conn.ws = ws;
+    ws.benchConn = conn;
+    ws.once('open', () => {
+      opened++;
+      socks.push(conn);
+      resolve();
+    });
+    ws.on('message', onMessage);
+    ws.on('error', () => {
+      errors++;
+    });
+    ws.once('close', () => {
+      if (running || mode === 'idle') closedEarly++;
+      resolve();
+    });
+    ws.once('unexpected-response', (_req, res) => {
+      failedOpen++;
+      res.resume();
+      ws.terminate?.();
+      resolve();
+    });
+  });
+}
+
+async function connectAll() {
+  const t0 = performance.now();
+  let next = 0;
+  const runner = async () => {
+    while (next < connections) await open(firstIndex + next++);
+  };
+  await Promise.all(Array.from({ length: Math.min(connectConcurrency, connections) }, runner));
+  return performance.now() - t0;
+}
+
+// ---- open loop: send at a fixed total rate, round-robin over connections
+let openTimer;
+function startOpenLoop() {
+  const t0 = performance.now();
+  let due = 0;
+  let rr = 0;
+  let skipped = 0;
+  const tick = () => {
+    if (!running) return;
+    const target = Math.floor(((performance.now() - t0) * rate) / 1000);
+    let n = Math.min(target - due, 5000); // bounded burst after a stall
+    due = target;
+    while (n-- > 0 && socks.length) {
+      const c = socks[rr++ % socks.length];
+      if (!c.send()) skipped++;
+    }
+    openTimer = setTimeout(tick, 1);
+  };
+  tick();
+  return () => skipped;
+}
+
+let windowStart = performance.now();
+let eluStart = performance.eventLoopUtilization();
+function snapshot() {
+  let outstanding = 0;
+  for (const c of socks) outstanding += c.outstanding;
+  return {
+    sent,
+    replies,
+    deliveries,
+    errors,
+    closedEarly,
+    opened,
+    failedOpen,
+    outstanding,
+    windowMs: performance.now() - windowStart,
+    // how busy this load generator was (1 = saturated: the numbers are client-bound)
+    clientElu: performance.eventLoopUtilization(eluStart).utilization,
+    hist,
+  };
+}
+
+parentPort.on('message', async (msg) => {
+  if (msg === 'go') {
+    running = true;
+    if (mode === 'closed') for (const c of socks) for (let i = 0; i < inflight; i++) c.send();
+    else if (mode === 'open') startOpenLoop();
+  } else if (msg === 'reset') {
+    sent = replies = deliveries = errors = 0;
+    hist = new Uint32Array(FINE + COARSE + 1);
+    windowStart = performance.now();
+    eluStart = performance.eventLoopUtilization();
+  } else if (msg === 'report') {
+    const s = snapshot();
+    parentPort.postMessage({ type: 'report', ...s }, [s.hist.buffer]);
+    hist = new Uint32Array(FINE + COARSE + 1);
+  } else if (msg === 'stop') {
+    running = false;
+    clearTimeout(openTimer);
+    for (const c of socks) c.ws.terminate();
+    setTimeout(() => process.exit(0), 50);
+  }
+});
+
+const connectMs = await connectAll();
+parentPort.postMessage({ type: 'connected', opened, failedOpen, errors, connectMs });
+
+export { FINE, COARSE };

@@ -1,0 +1,289 @@
+// One benchmark server scenario, run as its own child process (fork with IPC).
+//
+//   node bench/server.mjs <scenario>      scenario 1..5 (see SCENARIOS in run.mjs)
+//
+// Listens on 127.0.0.1:0, gateway path /ws, then reports {type:'ready', port} over IPC.
+// IPC commands from the parent (each answered with {type:'reply', id, ...}):
+//   {cmd:'stats'}                 cpu (process.cpuUsage, µs), rss, heap, messages counted
+//   {cmd:'gc'}                    full GC (needs --expose-gc), then stats
+//   {cmd:'heartbeat', intervalMs} start (intervalMs > 0) or stop (0) pinging every client
+//   {cmd:'exit'}                  closes the app and exits (so --cpu-prof writes its profile)
+// The server never outlives its parent: it exits when the IPC channel closes, and after
+// BENCH_SERVER_MAX_MS (default 15 min) whatever happens.
+
+import { createServer } from 'node:http';
+
+const scenario = Number(process.argv[2]);
+if (![1, 2, 3, 4, 5].includes(scenario)) {
+  console.error('usage: server.mjs <1..5>');
+  process.exit(2);
+}
+const LOG_FILE = process.env.BENCH_LOG_FILE ?? '/tmp/tracing-ws-bench-s4.log';
+const maxLife = setTimeout(() => process.exit(3), Number(process.env.BENCH_SERVER_MAX_MS ?? 15 * 60_000));
+maxLife.unref();
+process.on('disconnect', () => process.exit(0));
+
+let received = 0; // frames counted by the server (raw ws only; Nest counts are the client's)
+let clientsOf = () => new Set();
+let closeServer = async () => {};
+
+// ---------------------------------------------------------------- heartbeat
+// The library has no heartbeat yet (DESIGN.md §5 "Liveness"), so the bench runs the
+// standard ws ping/pong loop itself, identically for every scenario.
+let heartbeatTimer;
+let heartbeatRounds = 0;
+let heartbeatTerminated = 0;
+function onPong() {
+  this.benchAlive = true;
+}
+function armHeartbeat(socket) {
+  socket.benchAlive = true;
+  socket.on('pong', onPong);
+}
+function setHeartbeat(intervalMs) {
+  clearInterval(heartbeatTimer);
+  heartbeatTimer = undefined;
+  if (!(intervalMs > 0)) return;
+  heartbeatTimer = setInterval(() => {
+    heartbeatRounds++;
+    for (const socket of clientsOf()) {
+      if (socket.benchAlive === false) {
+        heartbeatTerminated++;
+        socket.terminate();
+        continue;
+      }
+      socket.benchAlive = false;
+      socket.ping();
+    }
+  }, intervalMs);
+}
+
+// ---------------------------------------------------------------- broadcast groups
+// `?g=<n>` puts a connection in group n; a `broadcast` frame goes to its whole group.
+function groupOf(req) {
+  const q = req?.url?.indexOf('?g=') ?? -1;
+  return q < 0 ? '0' : req.url.slice(q + 3);
+}
+
+// ---------------------------------------------------------------- scenario 1: raw ws
+async function startRaw() {
+  const { WebSocketServer } = await import('ws');
+  const http = createServer((_req, res) => res.end());
+  const wss = new WebSocketServer({ server: http, path: '/ws' });
+  const groups = new Map();
+  wss.on('connection', (socket, req) => {
+    armHeartbeat(socket);
+    const g = groupOf(req);
+    let set = groups.get(g);
+    if (!set) groups.set(g, (set = new Set()));
+    set.add(socket);
+    socket.on('close', () => set.delete(socket));
+    socket.on('message', (raw) => {
+      received++;
+      let frame;
+      try {
+        frame = JSON.parse(raw.toString());
+      } catch {
+        return;
+      }
+      if (frame.event === 'echo') socket.send(JSON.stringify({ event: 'echo', data: frame.data }));
+      else if (frame.event === 'broadcast') {
+        const text = JSON.stringify({ event: 'broadcast', data: frame.data });
+        for (const peer of set) if (peer.readyState === 1) peer.send(text);
+      }
+    });
+  });
+  await new Promise((resolve) => http.listen(0, '127.0.0.1', resolve));
+  clientsOf = () => wss.clients;
+  closeServer = async () => {
+    for (const c of wss.clients) c.terminate();
+    await new Promise((r) => http.close(r));
+  };
+  return http.address().port;
+}
+
+// ---------------------------------------------------------------- scenarios 2-5: Nest
+async function startTelemetry(ratio) {
+  process.env.OTEL_METRICS_EXPORTER ??= 'none';
+  process.env.OTEL_LOGS_EXPORTER ??= 'none';
+  process.env.OTEL_TRACES_EXPORTER ??= 'none';
+  process.env.OTEL_SERVICE_NAME ??= 'tracing-ws-bench';
+  const { NodeSDK } = await import('@opentelemetry/sdk-node');
+  const { BatchSpanProcessor, ParentBasedSampler, TraceIdRatioBasedSampler, AlwaysOnSampler } = await import('@opentelemetry/sdk-trace');
+  let exported = 0;
+  const exporter = {
+    export(spans, done) {
+      exported += spans.length;
+      done({ code: 0 });
+    },
+    shutdown: () => Promise.resolve(),
+    forceFlush: () => Promise.resolve(),
+  };
+  const root = ratio >= 1 ? new AlwaysOnSampler() : new TraceIdRatioBasedSampler(ratio);
+  const sdk = new NodeSDK({
+    instrumentations: [],
+    sampler: new ParentBasedSampler({ root }),
+    spanProcessors: [new BatchSpanProcessor({ exporter })],
+  });
+  sdk.start();
+  return { sdk, exported: () => exported };
+}
+
+async function startNest() {
+  const withModule = scenario >= 3;
+  const telemetry = withModule ? await startTelemetry(scenario === 5 ? 0.1 : 1) : undefined;
+  await import('reflect-metadata');
+  const { NestFactory } = await import('@nestjs/core');
+  const { Module } = await import('@nestjs/common');
+  const { WebSocketGateway, SubscribeMessage, WebSocketServer } = await import('@nestjs/websockets');
+
+  let lib;
+  if (withModule) lib = await import('@tracing-ws/nestjs');
+
+  // The gateway, decorated programmatically (no TS build step for the bench).
+  class BenchGateway {
+    server; // the ws WebSocketServer of the gateway (set by Nest)
+    broadcaster; // WsBroadcaster, module scenarios only
+    groups = new Map(); // bare scenario's rooms
+    handleConnection(client, req) {
+      armHeartbeat(client);
+      const g = groupOf(req);
+      if (this.broadcaster) {
+        this.broadcaster.join(client, `g${g}`);
+        client.benchRoom = `g${g}`;
+        return;
+      }
+      let set = this.groups.get(g);
+      if (!set) this.groups.set(g, (set = new Set()));
+      set.add(client);
+      client.benchGroup = set;
+    }
+    handleDisconnect(client) {
+      client.benchGroup?.delete(client);
+    }
+    echo(_client, data) {
+      return { event: 'echo', data };
+    }
+    broadcast(client, data) {
+      if (this.broadcaster) {
+        this.broadcaster.toRoom(client.benchRoom).emit('broadcast', data);
+        return undefined;
+      }
+      const text = JSON.stringify({ event: 'broadcast', data });
+      for (const peer of client.benchGroup) if (peer.readyState === 1) peer.send(text);
+      return undefined;
+    }
+  }
+  for (const name of ['echo', 'broadcast']) {
+    const descriptor = Object.getOwnPropertyDescriptor(BenchGateway.prototype, name);
+    SubscribeMessage(name)(BenchGateway.prototype, name, descriptor);
+  }
+  WebSocketServer()(BenchGateway.prototype, 'server');
+  WebSocketGateway({ path: '/ws' })(BenchGateway);
+
+  const imports = [];
+  let pinoDestination;
+  if (withModule) {
+    const { LoggerModule } = await import('nestjs-pino');
+    const { PrometheusModule } = await import('@willsoto/nestjs-prometheus');
+    const { pino } = await import('pino');
+    // Scenario 4 writes every message line to a real file; the others to /dev/null
+    // (at level info the per-message debug line is never built).
+    pinoDestination = pino.destination({ dest: scenario === 4 ? LOG_FILE : '/dev/null', sync: false, minLength: 4096 });
+    imports.push(
+      LoggerModule.forRoot({ pinoHttp: [{ level: 'info', mixin: lib.wsLogMixin }, pinoDestination] }),
+      PrometheusModule.register({ defaultMetrics: { enabled: false } }),
+      lib.TracingWsModule.forRoot(scenario === 4 ? { messageLogLevel: 'info' } : {}),
+    );
+  }
+  class BenchModule {}
+  Module({ imports, providers: [BenchGateway] })(BenchModule);
+
+  const app = await NestFactory.create(BenchModule, withModule ? { bufferLogs: true } : { logger: ['error', 'warn'] });
+  if (withModule) {
+    const { Logger } = await import('nestjs-pino');
+    app.useLogger(app.get(Logger));
+    app.useWebSocketAdapter(new lib.TracingWsAdapter(app));
+  } else {
+    const { WsAdapter } = await import('@nestjs/platform-ws');
+    app.useWebSocketAdapter(new WsAdapter(app));
+  }
+  await app.listen(0, '127.0.0.1');
+  const gateway = app.get(BenchGateway);
+  if (withModule) gateway.broadcaster = app.get(lib.WsBroadcaster);
+  clientsOf = () => gateway.server?.clients ?? new Set();
+  closeServer = async () => {
+    for (const c of clientsOf()) c.terminate();
+    await app.close();
+    if (telemetry) await telemetry.sdk.shutdown();
+    pinoDestination?.flushSync?.();
+  };
+  extraStats = () => (telemetry ? { spansExported: telemetry.exported() } : {});
+  return app.getHttpServer().address().port;
+}
+let extraStats = () => ({});
+
+function stats() {
+  const cpu = process.cpuUsage();
+  const mem = process.memoryUsage();
+  return {
+    cpuUser: cpu.user,
+    cpuSystem: cpu.system,
+    rss: mem.rss,
+    heapUsed: mem.heapUsed,
+    external: mem.external,
+    received,
+    clients: clientsOf().size,
+    heartbeatRounds,
+    heartbeatTerminated,
+    now: performance.now(),
+    ...extraStats(),
+  };
+}
+
+let profiler;
+process.on('message', async (msg) => {
+  const reply = (extra) => process.send({ type: 'reply', id: msg.id, ...extra });
+  switch (msg.cmd) {
+    case 'stats':
+      return reply(stats());
+    case 'gc':
+      globalThis.gc?.();
+      await new Promise((r) => setTimeout(r, 50));
+      globalThis.gc?.();
+      return reply(stats());
+    case 'heartbeat':
+      setHeartbeat(msg.intervalMs);
+      return reply(stats());
+    case 'profile-start': {
+      // The V8 CPU profiler of `node --cpu-prof`, limited to the measured window.
+      const { Session } = await import('node:inspector/promises');
+      profiler = new Session();
+      profiler.connect();
+      await profiler.post('Profiler.enable');
+      await profiler.post('Profiler.setSamplingInterval', { interval: msg.intervalUs ?? 500 });
+      await profiler.post('Profiler.start');
+      return reply(stats());
+    }
+    case 'profile-stop': {
+      const s = stats();
+      const { profile } = await profiler.post('Profiler.stop');
+      profiler.disconnect();
+      profiler = undefined;
+      const { writeFileSync } = await import('node:fs');
+      writeFileSync(msg.file, JSON.stringify(profile));
+      return reply(s);
+    }
+    case 'exit':
+      setHeartbeat(0);
+      try {
+        await Promise.race([closeServer(), new Promise((r) => setTimeout(r, 5000))]);
+      } catch {}
+      reply({});
+      setTimeout(() => process.exit(0), 20);
+      return;
+  }
+});
+
+const port = scenario === 1 ? await startRaw() : await startNest();
+process.send({ type: 'ready', port, pid: process.pid });

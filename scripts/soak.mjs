@@ -1,0 +1,91 @@
+// Soak test (not part of npm test): 1,000 connections for 60 s against the
+// resilience fixture app, mixing good clients, garbage senders, silent peers
+// (no pongs) and slow readers (stop reading their socket). Loopback only,
+// bounded in time and count. Prints sent vs delivered for good clients (must be
+// equal), server RSS before and after, and every ws_ counter.
+//
+//   npm run soak -- [--connections 1000] [--duration 60]
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import WebSocket from 'ws';
+
+const { values } = parseArgs({ options: { connections: { type: 'string', default: '1000' }, duration: { type: 'string', default: '60' } } });
+const CONNECTIONS = Math.min(Number(values.connections), 5000);
+const DURATION_MS = Math.min(Number(values.duration), 600) * 1000;
+const root = join(import.meta.dirname, '..');
+
+const server = spawn(process.execPath, [join(root, 'test', 'fixtures', 'resilience-app.mjs')], {
+  env: { ...process.env, PORT: '0', LOG_LEVEL: 'info', HEARTBEAT_MS: '5000', MAX_BUFFERED_BYTES: '262144', SLOW_CLOSE_MS: '5000' },
+  stdio: ['ignore', 'pipe', 'inherit'],
+});
+// The server's log lines are read (and dropped) for the whole run, so its stdout never blocks.
+const port = await new Promise((resolve, reject) => {
+  const timer = setTimeout(() => reject(new Error('server did not start')), 20000);
+  let buf = '';
+  server.stdout.on('data', (c) => {
+    if (buf === null) return;
+    buf += c;
+    const m = /"port":(\d+)/.exec(buf);
+    if (m) {
+      clearTimeout(timer);
+      buf = null;
+      resolve(Number(m[1]));
+    }
+  });
+});
+process.once('exit', () => server.kill('SIGKILL'));
+const base = `127.0.0.1:${port}`;
+const scrape = async () => (await fetch(`http://${base}/metrics`)).text();
+const metric = (text, name) => text.split('\n').filter((l) => l.startsWith(name)).map((l) => Number(l.split(' ').pop())).reduce((a, b) => a + b, 0);
+
+const before = await scrape();
+const stats = { good: { sent: 0, delivered: 0 }, garbage: { closed: 0 }, silent: { closed: 0 }, slow: { closed: 0 }, errors: 0 };
+const kinds = ['good', 'good', 'garbage', 'silent', 'slow'];
+const sockets = [];
+const deadline = Date.now() + DURATION_MS;
+
+function open(kind) {
+  const ws = new WebSocket(`ws://${base}/r`, { autoPong: kind !== 'silent' });
+  sockets.push(ws);
+  ws.on('error', () => stats.errors++);
+  ws.on('close', () => kind !== 'good' && stats[kind].closed++);
+  ws.on('open', () => {
+    if (kind === 'good') {
+      const tick = () => {
+        if (Date.now() > deadline || ws.readyState !== WebSocket.OPEN) return;
+        stats.good.sent++;
+        ws.send(JSON.stringify({ event: 'echo', data: { n: stats.good.sent } }));
+        setTimeout(tick, 200 + Math.random() * 300);
+      };
+      ws.on('message', () => stats.good.delivered++);
+      tick();
+    } else if (kind === 'garbage') {
+      const spam = setInterval(() => (ws.readyState === WebSocket.OPEN ? ws.send('{garbage') : clearInterval(spam)), 50);
+    } else if (kind === 'slow') {
+      ws._socket.pause();
+      const big = JSON.stringify({ event: 'echo', data: 'x'.repeat(32 * 1024) });
+      const push = setInterval(() => (ws.readyState === WebSocket.OPEN && Date.now() < deadline ? ws.send(big) : clearInterval(push)), 20);
+    }
+  });
+}
+
+for (let i = 0; i < CONNECTIONS; i++) {
+  open(kinds[i % kinds.length]);
+  if (i % 100 === 99) await new Promise((r) => setTimeout(r, 50));
+}
+while (Date.now() < deadline) await new Promise((r) => setTimeout(r, 1000));
+// Let the last replies of good clients arrive (bounded).
+const settle = Date.now() + 5000;
+while (stats.good.delivered < stats.good.sent && Date.now() < settle) await new Promise((r) => setTimeout(r, 100));
+const after = await scrape();
+for (const ws of sockets) ws.terminate();
+server.kill('SIGTERM');
+
+const rss = (text) => (metric(text, 'process_resident_memory_bytes') / 1024 / 1024).toFixed(1);
+console.log(`connections ${CONNECTIONS} (${kinds.join('/')}), duration ${DURATION_MS / 1000}s`);
+console.log(`good clients: sent ${stats.good.sent}, delivered ${stats.good.delivered}${stats.good.sent === stats.good.delivered ? ' (equal)' : ' (MISMATCH)'}`);
+console.log(`closed by the server: garbage ${stats.garbage.closed}, silent ${stats.silent.closed}, slow ${stats.slow.closed}; client errors ${stats.errors}`);
+console.log(`server RSS: before ${rss(before)} MiB, after ${rss(after)} MiB`);
+for (const line of after.split('\n')) if (/^ws_[a-z_]+(_total)?(\{[^}]*\})? /.test(line) && !line.includes('_bucket') && (line.includes('_total') || line.startsWith('ws_connections_active'))) console.log(`  ${line}`);
+process.exit(stats.good.sent === stats.good.delivered ? 0 : 1);

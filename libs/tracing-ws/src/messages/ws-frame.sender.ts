@@ -76,6 +76,8 @@ export class WsFrameSender {
         logger.warn({ ...connectionLogFields(state.context), [F.traceId]: state.context.traceId, [F.bufferedBytes]: state.socket.bufferedAmount }, WS_LOG_MESSAGES.slowConsumer);
       }
       const { socket } = state;
+      // Its close frame waits behind the unread data: record the code the server chose.
+      state.serverCloseCode = WS_CLOSE_CODES.tryAgainLater;
       socket.close(WS_CLOSE_CODES.tryAgainLater, 'Too slow: not reading');
       setTimeout(() => socket.terminate(), CLOSE_GRACE_MS).unref();
     }

@@ -49,15 +49,20 @@ export class WsConnectionLifecycle {
       context,
       metrics: gateway,
       handshakeContext: trace.setSpanContext(ROOT_CONTEXT, handshakeSpanContext),
+      // Only what a sampler may decide on is passed at span start (the SDK validates
+      // start attributes even for spans it then drops); the rest is set when recording.
       spanAttributes: Object.freeze({
+        ...(context.user ? { [A.enduserId]: context.user.id } : {}),
+        ...(handshake.forceSample ? { [A.forceSample]: true } : {}),
+      }),
+      recordedAttributes: Object.freeze({
         [A.messagingSystem]: 'websocket',
         [A.messagingOperationType]: 'process',
         [A.messagingOperationName]: 'process',
         [A.connectionId]: context.connectionId,
         [A.connectionTraceId]: context.traceId,
-        ...(context.user ? { [A.enduserId]: context.user.id } : {}),
-        ...(handshake.forceSample ? { [A.forceSample]: true } : {}),
       }),
+      handshakeLinks: trace.isSpanContextValid(handshakeSpanContext) ? [{ context: handshakeSpanContext }] : undefined,
       store: { [WS_CONNECTION_CONTEXT]: context },
       handlers: new Map(),
       messagesIn: 0,
@@ -72,6 +77,7 @@ export class WsConnectionLifecycle {
       refusedInARow: 0,
       congestedSince: 0,
       serverCloseCode: undefined,
+      corked: false,
     };
     setConnectionState(socket, state);
     this.broadcaster.track(state);

@@ -1,4 +1,4 @@
-import type { Attributes, Context } from '@opentelemetry/api';
+import type { Attributes, Context, Link } from '@opentelemetry/api';
 import type { WebSocket } from 'ws';
 import type { WsEventMetrics, WsGatewayMetrics } from '../telemetry/ws.metrics.js';
 import { CONNECTION_STATE } from '../tracing-ws.internal-constants.js';
@@ -19,7 +19,7 @@ export interface WsConnectionState {
   readonly metrics: WsGatewayMetrics;
   /** OTel context holding the handshake span context (parent in `connection` mode). */
   readonly handshakeContext: Context;
-  /** Attributes every message span starts with (also what a sampler sees). */
+  /** Attributes every message span starts with: what a sampler may decide on (user, force flag). */
   readonly spanAttributes: Attributes;
   /** CLS store for connection-level code (handleConnection / handleDisconnect). */
   readonly store: Record<symbol, unknown>;
@@ -45,6 +45,12 @@ export interface WsConnectionState {
    * (ws stops reading after a protocol error), so metrics and logs show 1009, not 1006.
    */
   serverCloseCode: number | undefined;
+  /** The socket is corked until the end of this turn of the event loop (see WsFrameSender). */
+  corked: boolean;
+  /** Links of a message span to the handshake span, built once (trace mode `message`). */
+  readonly handshakeLinks: Link[] | undefined;
+  /** Attributes set on recording message spans only: what no sampler needs. */
+  readonly recordedAttributes: Attributes;
 }
 
 type WithState = WebSocket & { [CONNECTION_STATE]?: WsConnectionState };

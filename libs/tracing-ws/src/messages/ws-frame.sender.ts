@@ -11,9 +11,30 @@ const OPEN = 1;
 /** How long a slow consumer gets to take its close frame before it is terminated. */
 const CLOSE_GRACE_MS = 1000;
 
+interface TcpLike {
+  cork(): void;
+  uncork(): void;
+  destroyed?: boolean;
+}
+
+function tcpOf(state: WsConnectionState): TcpLike | undefined {
+  return (state.socket as unknown as { _socket?: TcpLike })._socket;
+}
+
 /** Writes frames to sockets and counts them (frames, bytes, size histogram). */
 @Injectable()
 export class WsFrameSender {
+  /** Connections whose socket was corked during this turn of the event loop; uncorked together once it ends. */
+  private readonly corked: WsConnectionState[] = [];
+  private readonly flush = (): void => {
+    for (const state of this.corked) {
+      state.corked = false;
+      const tcp = tcpOf(state);
+      if (tcp && !tcp.destroyed) tcp.uncork();
+    }
+    this.corked.length = 0;
+  };
+
   constructor(
     @Inject(RESOLVED_OPTIONS) private readonly options: ResolvedTracingWsOptions,
     private readonly log: WsLogger,
@@ -36,6 +57,16 @@ export class WsFrameSender {
     state.bytesOut += size;
     state.metrics.sizeOut.observe(size);
     state.metrics.event(label).sent.inc();
+    // Replies to frames that arrived together go out in one write (writev) rather
+    // than one system call each: cork on the first send of this turn, uncork after it.
+    if (!state.corked) {
+      const tcp = tcpOf(state);
+      if (tcp) {
+        tcp.cork();
+        state.corked = true;
+        if (this.corked.push(state) === 1) setImmediate(this.flush);
+      }
+    }
     state.socket.send(text);
     if (state.socket.bufferedAmount > this.options.backpressure.maxBufferedBytes) this.throttle(state);
     return true;

@@ -8,6 +8,7 @@ import type { WsConnectionState, WsHandlerEntry } from '../context/ws-connection
 import { parseTraceparent } from '../handshake/trace-id.js';
 import { WS_EVENT_LABELS, WS_LOG_FIELDS as F, WS_LOG_MESSAGES, WS_SPAN_ATTRIBUTES as A } from '../telemetry/tracing-ws.names.js';
 import { addTraceLogFields, connectionLogFields } from '../telemetry/ws-log.mixin.js';
+import { MessageSpanContext } from '../telemetry/span-context.js';
 import { WsLogger } from '../telemetry/ws.logger.js';
 import { WS_CONNECTION_CONTEXT, WS_MESSAGE_CONTEXT } from '../tracing-ws.constants.js';
 import { RESOLVED_OPTIONS, TRACER_NAME } from '../tracing-ws.internal-constants.js';
@@ -98,12 +99,13 @@ export class WsTracingInterceptor {
       const incoming = meta?.traceparent === undefined ? undefined : parseTraceparent(meta.traceparent);
       if (incoming) {
         parent = trace.setSpanContext(ROOT_CONTEXT, { traceId: incoming.traceId, spanId: incoming.spanId!, traceFlags: incoming.traceFlags, isRemote: true });
-      } else if (trace.isSpanContextValid(state.context.handshakeSpanContext)) {
-        links = [{ context: state.context.handshakeSpanContext }];
+      } else {
+        links = state.handshakeLinks;
       }
     }
     const span = this.tracer.startSpan(entry.spanName, { kind: SpanKind.CONSUMER, attributes: state.spanAttributes, links }, parent);
     if (span.isRecording()) {
+      span.setAttributes(state.recordedAttributes);
       span.setAttribute(A.messagingDestinationName, event);
       span.setAttribute(A.messagingMessageBodySize, size);
       if (meta?.id !== undefined) span.setAttribute(A.messagingMessageId, meta.id);
@@ -124,7 +126,7 @@ export class WsTracingInterceptor {
     };
     const store = { [WS_CONNECTION_CONTEXT]: state.context, [WS_MESSAGE_CONTEXT]: message };
     this.admission.messageStarted();
-    this.cls.runWith(store, () => otelContext.with(trace.setSpan(parent, span), () => void this.run(message, entry, payload)));
+    this.cls.runWith(store, () => otelContext.with(new MessageSpanContext(parent, span), () => void this.run(message, entry, payload)));
   }
 
   private async run(message: MessageState, entry: WsHandlerEntry, payload: unknown): Promise<void> {

@@ -31,7 +31,10 @@ export function addTraceLogFields(fields: Record<string, unknown>, spanContext: 
  * @example
  * LoggerModule.forRoot({ pinoHttp: { mixin: wsLogMixin } })
  */
-export function wsLogMixin(): Record<string, unknown> {
+export function wsLogMixin(mergeObject?: object): Record<string, unknown> {
+  // The library's own lines already carry every field: nothing to add. (A fresh
+  // object: pino's default merge strategy writes the line's fields into it.)
+  if (mergeObject !== undefined && (mergeObject as Record<string, unknown>)[F.connectionId] !== undefined) return {};
   const store = ClsServiceManager.getClsService().get() as Record<symbol, unknown> | undefined;
   const connection = store?.[WS_CONNECTION_CONTEXT] as WsConnectionContext | undefined;
   const message = store?.[WS_MESSAGE_CONTEXT] as WsMessageContext | undefined;

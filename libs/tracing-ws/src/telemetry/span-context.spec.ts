@@ -1,0 +1,26 @@
+import { describe, expect, it } from '@jest/globals';
+import { createContextKey, ROOT_CONTEXT, trace } from '@opentelemetry/api';
+import { MessageSpanContext } from './span-context.js';
+
+describe('MessageSpanContext', () => {
+  const span = trace.wrapSpanContext({ traceId: '1'.repeat(32), spanId: '2'.repeat(16), traceFlags: 1 });
+  const other = createContextKey('other');
+  const parent = ROOT_CONTEXT.setValue(other, 'kept');
+
+  it('answers the span key like trace.setSpan, and the rest from its parent', () => {
+    const ctx = new MessageSpanContext(parent, span);
+    expect(trace.getSpan(ctx)).toBe(span);
+    expect(ctx.getValue(other)).toBe('kept');
+  });
+
+  it('builds a regular context when a key is set or deleted', () => {
+    const ctx = new MessageSpanContext(parent, span);
+    const key = createContextKey('added');
+    const next = ctx.setValue(key, 1);
+    expect(next.getValue(key)).toBe(1);
+    expect(trace.getSpan(next)).toBe(span);
+    expect(ctx.getValue(key)).toBeUndefined();
+    expect(trace.getSpan(ctx.deleteValue(other))).toBe(span);
+    expect(ctx.deleteValue(other).getValue(other)).toBeUndefined();
+  });
+});

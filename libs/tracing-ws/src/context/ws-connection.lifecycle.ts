@@ -83,20 +83,11 @@ export class WsConnectionLifecycle {
     this.broadcaster.track(state);
     gateway.active.inc();
     gateway.opened.inc();
-    const logger = this.log.logger;
-    if (logger.isLevelEnabled('info')) {
-      logger.info(
-        {
-          ...connectionLogFields(context),
-          [F.traceId]: context.traceId,
-          [F.path]: context.path,
-          [F.remoteAddress]: context.remoteAddress,
-          [F.origin]: context.origin,
-          [F.userAgent]: context.userAgent,
-        },
-        WS_LOG_MESSAGES.connected,
-      );
-    }
+    this.logLine('info', state, WS_LOG_MESSAGES.connected, {
+      [F.remoteAddress]: context.remoteAddress,
+      [F.origin]: context.origin,
+      [F.userAgent]: context.userAgent,
+    });
     socket.on('pong', () => (state.alive = true));
     socket.on('error', (err: Error & { code?: string }) => this.onSocketError(state, err));
     socket.on(WS_CONNECTION_ERROR_EVENT, (err: unknown, where: string) => this.onHandlerError(state, err, where));
@@ -161,24 +152,15 @@ export class WsConnectionLifecycle {
     metrics.active.dec();
     metrics.closed(code);
     metrics.connectionDuration.observe(seconds);
-    const logger = this.log.logger;
-    if (logger.isLevelEnabled('info')) {
-      logger.info(
-        {
-          ...connectionLogFields(context),
-          [F.traceId]: context.traceId,
-          [F.path]: context.path,
-          [F.code]: code,
-          // The reason is the peer's text: truncated and stripped of control characters.
-          [F.reason]: reason.toString('utf8', 0, MAX_CLOSE_REASON).replace(/[\u0000-\u001f\u007f]/g, ''),
-          [F.durationMs]: Math.round(seconds * 1000),
-          [F.messagesIn]: state.messagesIn,
-          [F.messagesOut]: state.messagesOut,
-          [F.bytesIn]: state.bytesIn,
-          [F.bytesOut]: state.bytesOut,
-        },
-        WS_LOG_MESSAGES.disconnected,
-      );
-    }
+    this.logLine('info', state, WS_LOG_MESSAGES.disconnected, {
+      [F.code]: code,
+      // The reason is the peer's text: truncated and stripped of control characters.
+      [F.reason]: reason.toString('utf8', 0, MAX_CLOSE_REASON).replace(/[\u0000-\u001f\u007f]/g, ''),
+      [F.durationMs]: Math.round(seconds * 1000),
+      [F.messagesIn]: state.messagesIn,
+      [F.messagesOut]: state.messagesOut,
+      [F.bytesIn]: state.bytesIn,
+      [F.bytesOut]: state.bytesOut,
+    });
   }
 }

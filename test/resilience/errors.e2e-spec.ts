@@ -20,6 +20,16 @@ describe('validation and exceptions', () => {
     await socket.close();
   });
 
+  it('maps a Standard Schema failure (StandardSchemaValidationPipe, zod) to VALIDATION_FAILED', async () => {
+    const socket = await connect(`${t.wsUrl}/r`);
+    const frame = await socket.request('rate', { stars: 9, comment: 'x'.repeat(30) }, 'rated');
+    expect(frame.data.code).toBe('VALIDATION_FAILED');
+    expect(frame.data.details).toHaveLength(2);
+    expect(JSON.stringify(frame.data.details)).toMatch(/stars/);
+    expect((await socket.request('rate', { stars: 4, comment: 'good' }, 'rated')).data).toEqual({ stars: 4, comment: 'good' });
+    await socket.close();
+  });
+
   it('closes the socket with 1011 when handleConnection throws, without crashing', async () => {
     const crashy = await connect(`${t.wsUrl}/r`, { headers: { authorization: 'Bearer user-crashy' } });
     expect(await crashy.closed).toEqual({ code: 1011, reason: 'Internal error' });

@@ -1,8 +1,12 @@
-import { UsePipes, ValidationPipe } from '@nestjs/common';
+import { StandardSchemaValidationPipe, UsePipes, ValidationPipe } from '@nestjs/common';
 import { ConnectedSocket, MessageBody, SubscribeMessage, WebSocketGateway, type OnGatewayConnection } from '@nestjs/websockets';
 import { TracedGateway, WsBroadcaster, WsContextService, type WsAuthRequest } from '@tracing-ws/nestjs';
 import { IsInt, IsString, Length, Max, Min } from 'class-validator';
 import type { WebSocket } from 'ws';
+import { z } from 'zod';
+
+/** The same rule as JoinDto, as a Standard Schema (zod 4). */
+export const RateSchema = z.object({ stars: z.number().int().min(1).max(5), comment: z.string().max(20) });
 
 export class JoinDto {
   @IsString()
@@ -48,6 +52,12 @@ export class ResilienceGateway implements OnGatewayConnection {
   @UsePipes(new ValidationPipe())
   book(@MessageBody() body: JoinDto) {
     return { event: 'booked', data: body };
+  }
+
+  @SubscribeMessage('rate')
+  @UsePipes(new StandardSchemaValidationPipe())
+  rate(@MessageBody({ schema: RateSchema }) body: z.infer<typeof RateSchema>) {
+    return { event: 'rated', data: body };
   }
 
   @SubscribeMessage('float')

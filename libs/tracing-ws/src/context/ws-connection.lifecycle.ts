@@ -5,7 +5,7 @@ import { WsBroadcaster } from '../broadcast/ws.broadcaster.js';
 import type { WsAcceptedHandshake } from '../handshake/ws-handshake.guard.js';
 import { WsHandshakeGuard } from '../handshake/ws-handshake.guard.js';
 import { WS_EVENT_LABELS, WS_LOG_FIELDS as F, WS_LOG_MESSAGES, WS_SPAN_ATTRIBUTES as A } from '../telemetry/tracing-ws.names.js';
-import { connectionLogFields } from '../telemetry/ws-log.mixin.js';
+import { addTraceLogFields, connectionLogFields } from '../telemetry/ws-log.mixin.js';
 import { WsLogger } from '../telemetry/ws.logger.js';
 import { WS_CLOSE_CODES, WS_ERROR_CODES } from '../messages/ws-protocol.js';
 import { WsAdmission } from '../resilience/ws-admission.js';
@@ -138,7 +138,12 @@ export class WsConnectionLifecycle {
   private logLine(level: 'info' | 'warn' | 'error', state: WsConnectionState, msg: string, extra: Record<string, unknown>): void {
     const logger = this.log.logger;
     if (!logger.isLevelEnabled(level)) return;
-    logger[level]({ ...connectionLogFields(state.context), [F.traceId]: state.context.traceId, [F.path]: state.context.path, ...extra }, msg);
+    const fields = connectionLogFields(state.context);
+    const spanContext = state.context.handshakeSpanContext;
+    if (trace.isSpanContextValid(spanContext)) addTraceLogFields(fields, spanContext);
+    else fields[F.traceId] = state.context.traceId;
+    fields[F.path] = state.context.path;
+    logger[level](Object.assign(fields, extra), msg);
   }
 
   private close(state: WsConnectionState, peerCode: number, reason: Buffer): void {

@@ -10,7 +10,8 @@ import { getConnectionState } from './ws-connection.state.js';
  * @SubscribeMessage('whoami')
  * whoami(@WsConnection('user') user: WsUser) { return { event: 'me', data: user }; }
  */
-export const WsConnection = createParamDecorator((field: keyof WsConnectionContext | undefined, ctx: ExecutionContext) => {
+// Typed explicitly: the inferred type names ParameterDecoratorOptions, which NestJS 11 lacks.
+export const WsConnection: (field?: keyof WsConnectionContext) => ParameterDecorator = createParamDecorator((field: keyof WsConnectionContext | undefined, ctx: ExecutionContext) => {
   const context = getConnectionState(ctx.switchToWs().getClient())?.context;
   return field ? context?.[field] : context;
 });

@@ -1,0 +1,20 @@
+// Telemetry first: the first import is evaluated before Nest and the library.
+import { sdk } from './telemetry.js';
+import 'reflect-metadata';
+import { NestFactory } from '@nestjs/core';
+import { Logger, PinoLogger } from 'nestjs-pino';
+import { TracingWsAdapter } from '@tracing-ws/nestjs';
+import { AppModule } from './app.module.js';
+
+const app = await NestFactory.create(AppModule, { bufferLogs: true });
+app.useLogger(app.get(Logger));
+app.useWebSocketAdapter(new TracingWsAdapter(app));
+await app.listen(Number(process.env.PORT ?? 0), '127.0.0.1');
+const address = app.getHttpServer().address();
+PinoLogger.root.info({ port: typeof address === 'object' && address ? address.port : 0, moduleSystem: typeof require === 'function' ? 'commonjs' : 'esm' }, 'sample.listening');
+process.once('SIGTERM', () => {
+  void app
+    .close()
+    .then(() => sdk.shutdown())
+    .then(() => process.exit(0));
+});

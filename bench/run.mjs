@@ -439,7 +439,7 @@ async function connectionsMode(o) {
   const rows = [];
   for (let round = 0; round < Math.min(o.rounds, 3); round++) {
     for (const s of round % 2 ? [...use].reverse() : use) {
-      const server = await startServer(s);
+      const server = await startServer(s, { profile: o.cpuProf ? 'cpu-prof' : false, tag: '-conns' });
       const workers = Math.max(1, Math.min(4, o.workers === 1 ? 2 : o.workers));
       let gen;
       try {

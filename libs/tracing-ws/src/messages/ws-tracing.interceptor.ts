@@ -69,7 +69,7 @@ export class WsTracingInterceptor {
     if (state.bucket && !state.bucket.take()) return this.rateLimited(state);
     state.refusedInARow = 0;
     if (this.admission.isDraining) {
-      return this.sendError(state, WS_EVENT_LABELS.error, { code: WS_ERROR_CODES.internal, message: 'Server is shutting down', retryable: true, internal: false }, state.context.traceId, undefined);
+      return this.sendError(state, { code: WS_ERROR_CODES.internal, message: 'Server is shutting down', retryable: true, internal: false }, state.context.traceId, undefined);
     }
     if (isBinary) return this.refuse(state, WS_EVENT_LABELS.invalid, 'Binary frames are not supported; send JSON text', undefined);
     let frame: unknown;
@@ -179,7 +179,7 @@ export class WsTracingInterceptor {
       fields[F.error] = exception;
       logger[level](fields, WS_LOG_MESSAGES.messageFailed);
     }
-    this.sendError(connection, message.event, mapped, message.traceId, message.id);
+    this.sendError(connection, mapped, message.traceId, message.id);
   }
 
   private finish(message: MessageState, entry: WsHandlerEntry): void {
@@ -225,7 +225,7 @@ export class WsTracingInterceptor {
       logger.debug({ ...connectionLogFields(state.context), [F.traceId]: state.context.traceId, [F.event]: label, [F.errorCode]: code }, WS_LOG_MESSAGES.messageRejected);
     }
     eventMetrics.error(code);
-    this.sendError(state, label, { code, message: text, retryable: false, internal: false }, state.context.traceId, id);
+    this.sendError(state, { code, message: text, retryable: false, internal: false }, state.context.traceId, id);
     const { max, windowMs } = this.options.invalidFrames;
     if (max === 0) return;
     const now = performance.now();
@@ -247,7 +247,7 @@ export class WsTracingInterceptor {
     if (closeAfterRefused > 0 && state.refusedInARow >= closeAfterRefused) {
       return this.closeForAbuse(state, WS_CLOSE_CODES.rateLimited, 'Rate limit exceeded', 'rate_limit');
     }
-    this.sendError(state, WS_EVENT_LABELS.error, { code: WS_ERROR_CODES.rateLimited, message: 'Too many messages; slow down', retryable: true, internal: false }, state.context.traceId, undefined);
+    this.sendError(state, { code: WS_ERROR_CODES.rateLimited, message: 'Too many messages; slow down', retryable: true, internal: false }, state.context.traceId, undefined);
   }
 
   private closeForAbuse(state: WsConnectionState, code: number, reason: string, why: string): void {
@@ -259,7 +259,7 @@ export class WsTracingInterceptor {
     state.socket.close(code, reason);
   }
 
-  private sendError(state: WsConnectionState, _event: string, error: WsMappedError, traceId: string, id: string | undefined): void {
+  private sendError(state: WsConnectionState, error: WsMappedError, traceId: string, id: string | undefined): void {
     const data: WsErrorData = { code: error.code, message: error.message, traceId, retryable: error.retryable };
     if (error.details !== undefined) data.details = error.details;
     const meta: WsFrameMeta = {};

@@ -10,6 +10,7 @@ import { TestTelemetry } from '../support/otel.js';
 import { waitFor } from '../support/wait.js';
 import { connect, type Frame, type TestSocket } from '../support/ws-client.js';
 import { describeWithRedis, freePort, RedisServer } from './redis-server.js';
+import type { Health, Members } from './sample-api.js';
 
 @TracedGateway()
 @WebSocketGateway({ path: '/chat' })
@@ -38,15 +39,6 @@ class ScaleGateway {
   }
 }
 
-interface Health {
-  status: string;
-  broadcast?: { backend: string; up: boolean; instanceId: string };
-}
-
-interface Members {
-  complete: boolean;
-  members: Array<{ connectionId: string; instanceId: string; userId?: string }>;
-}
 
 const telemetry = new TestTelemetry();
 const keyPrefix = `test-${process.pid}:`;

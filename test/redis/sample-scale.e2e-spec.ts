@@ -3,16 +3,8 @@ import { SampleProcess } from '../support/sample-process.js';
 import { waitFor } from '../support/wait.js';
 import { connect } from '../support/ws-client.js';
 import { describeWithRedis, RedisServer } from './redis-server.js';
+import type { Health, Members } from './sample-api.js';
 
-interface Health {
-  status: string;
-  broadcast?: { backend: string; up: boolean; instanceId: string };
-}
-
-interface Members {
-  complete: boolean;
-  members: Array<{ connectionId: string; instanceId: string; userId?: string }>;
-}
 
 async function healthy(sample: SampleProcess): Promise<string> {
   const h = await waitFor(async () => {

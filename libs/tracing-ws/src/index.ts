@@ -1,5 +1,5 @@
-export { TracingWsModule } from './tracing-ws.module.js';
-export { TRACING_WS_MODULE_OPTIONS, type TracingWsModuleExtras } from './tracing-ws.module-definition.js';
+export { TracingWsModule } from './core/module/tracing-ws.module.js';
+export { TRACING_WS_MODULE_OPTIONS, type TracingWsModuleExtras } from './core/module/tracing-ws.module-definition.js';
 export {
   resolveTracingWsOptions,
   TRACING_WS_DEFAULTS,
@@ -17,12 +17,12 @@ export {
   type WsCredentialSource,
   type WsLogLevel,
   type WsTraceMode,
-} from './tracing-ws.options.js';
-export { TracingWsAdapter } from './tracing-ws.adapter.js';
-export { WS_CONNECTION_CONTEXT, WS_MESSAGE_CONTEXT } from './tracing-ws.constants.js';
-export type { WsConnectionContext, WsMessageContext, WsUser } from './context/ws-connection-context.js';
-export { WsContextService } from './context/ws-context.service.js';
-export { WsConnection } from './context/ws-connection.decorator.js';
+} from './core/options/tracing-ws.options.js';
+export { TracingWsAdapter } from './transports/ws/tracing-ws.adapter.js';
+export { WS_CONNECTION_CONTEXT, WS_MESSAGE_CONTEXT } from './core/model/tracing-ws.constants.js';
+export type { WsConnectionContext, WsMessageContext, WsUser } from './core/model/ws-connection.context.js';
+export { WsContextService } from './core/module/ws-context.service.js';
+export { WsConnection } from './core/module/ws-connection.decorator.js';
 export {
   WsHandshakeGuard,
   sanitizeHeaderText,
@@ -31,8 +31,8 @@ export {
   type WsHandshakeOutcome,
   type WsRejectedHandshake,
   type WsRejectionReason,
-} from './handshake/ws-handshake.guard.js';
-export { normalizeTraceId, parseTraceparent, type ParsedTraceContext } from './handshake/trace-id.js';
+} from './core/handshake/ws-handshake.guard.js';
+export { normalizeTraceId, parseTraceparent, type ParsedTraceContext } from './core/model/trace-context.js';
 export {
   WsBroadcaster,
   type WsBroadcastBackendState,
@@ -40,13 +40,13 @@ export {
   type WsOnlineConnection,
   type WsPresenceResult,
   type WsRoomMember,
-} from './broadcast/ws.broadcaster.js';
-export { WsBroadcastMetrics, type WsBroadcastFailure } from './broadcast/ws-broadcast.metrics.js';
-export { WsFrameSender } from './messages/ws-frame.sender.js';
-export { WsTracingInterceptor } from './messages/ws-tracing.interceptor.js';
-export { TracingWsExceptionFilter } from './messages/tracing-ws-exception.filter.js';
-export { TracedGateway } from './messages/traced-gateway.decorator.js';
-export { mapWsException, type WsMappedError } from './messages/ws-exception.mapper.js';
+} from './core/broadcast/ws.broadcaster.js';
+export { WsBroadcastMetrics, type WsBroadcastFailure } from './core/telemetry/ws-broadcast.metrics.js';
+export { WsFrameSender } from './core/dispatch/ws-frame.sender.js';
+export { WsTracingInterceptor } from './core/dispatch/ws-message.dispatcher.js';
+export { TracingWsExceptionFilter } from './core/dispatch/tracing-ws-exception.filter.js';
+export { TracedGateway } from './core/dispatch/traced-gateway.decorator.js';
+export { mapWsException, type WsMappedError } from './core/dispatch/ws-exception.mapper.js';
 export {
   WS_CLOSE_CODES,
   WS_ERROR_CODES,
@@ -54,13 +54,13 @@ export {
   type WsErrorData,
   type WsFrame,
   type WsFrameMeta,
-} from './messages/ws-protocol.js';
-export { WsMetrics, type WsEventMetrics, type WsGatewayMetrics } from './telemetry/ws.metrics.js';
-export { WsLogger } from './telemetry/ws.logger.js';
-export { wsLogMixin } from './telemetry/ws-log.mixin.js';
-export { redactUrlSecrets, WS_LOG_REDACT_PATHS } from './telemetry/ws-log.redact.js';
-export { WsForceSampler, type WsSamplerLike } from './telemetry/ws-force.sampler.js';
-export { HttpMetricsMiddleware } from './telemetry/http-metrics.middleware.js';
+} from './core/model/ws-protocol.js';
+export { WsMetrics, type WsEventMetrics, type WsGatewayMetrics } from './core/telemetry/ws.metrics.js';
+export { WsLogger } from './core/telemetry/ws.logger.js';
+export { wsLogMixin } from './core/telemetry/ws-log.mixin.js';
+export { redactUrlSecrets, WS_LOG_REDACT_PATHS } from './core/telemetry/ws-log.redact.js';
+export { WsForceSampler, type WsSamplerLike } from './core/telemetry/ws-force.sampler.js';
+export { HttpMetricsMiddleware } from './core/telemetry/http-metrics.middleware.js';
 export {
   HTTP_METRIC_NAMES,
   WS_EVENT_LABELS,
@@ -69,4 +69,4 @@ export {
   WS_METRIC_LABELS,
   WS_METRIC_NAMES,
   WS_SPAN_ATTRIBUTES,
-} from './telemetry/tracing-ws.names.js';
+} from './core/model/tracing-ws.names.js';

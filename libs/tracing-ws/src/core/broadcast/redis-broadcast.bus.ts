@@ -1,0 +1,154 @@
+import type { Redis, RedisOptions } from 'ioredis';
+import { WS_LOG_FIELDS as F, WS_LOG_MESSAGES } from '../model/tracing-ws.names.js';
+import type { WsLogger } from '../telemetry/ws.logger.js';
+import type { ResolvedTracingWsOptions } from '../options/tracing-ws.options.js';
+import type { WsBroadcastMetrics } from '../telemetry/ws-broadcast.metrics.js';
+
+type RedisSettings = NonNullable<ResolvedTracingWsOptions['broadcast']['redis']>;
+
+/** Longest wait between reconnection attempts: Redis coming back is noticed within this. */
+const MAX_RETRY_DELAY_MS = 2000;
+/** A publish or presence command that takes longer fails (and is counted) instead of piling up. */
+const COMMAND_TIMEOUT_MS = 2000;
+/** Bound on the goodbye (presence removal, QUIT) at shutdown. */
+const STOP_TIMEOUT_MS = 1000;
+
+/** What the bus tells its owner. */
+export interface RedisBusEvents {
+  /** An envelope arrived on the channel (own publications included). */
+  envelope(text: string): void;
+  /** Both connections are usable again (initially, or after an outage). */
+  up(): void;
+}
+
+/**
+ * The two ioredis connections of the Redis broadcast backend: one that publishes
+ * and writes presence (no offline queue, so a command fails at once while Redis
+ * is away and is counted rather than buffered without bound), and one that only
+ * subscribes. ioredis reconnects by itself; the subscription is renewed on
+ * every `ready`. Nothing here ever throws to a caller. Internal.
+ */
+export class RedisBroadcastBus {
+  readonly channel: string;
+  private pub: Redis | undefined;
+  private sub: Redis | undefined;
+  private pubReady = false;
+  private subscribed = false;
+  private reported: 'up' | 'down' | undefined;
+  private stopping = false;
+  private readonly onPublished = (): void => this.metrics.published.inc();
+  private readonly onPublishFailed = (): void => this.metrics.failed('publish');
+
+  constructor(
+    private readonly settings: RedisSettings,
+    private readonly instanceId: string,
+    private readonly log: WsLogger,
+    private readonly metrics: WsBroadcastMetrics,
+    private readonly events: RedisBusEvents,
+  ) {
+    this.channel = `${settings.keyPrefix}broadcast`;
+  }
+
+  /** True while envelopes can be both published and received. */
+  get up(): boolean {
+    return this.pubReady && this.subscribed;
+  }
+
+  /** The publishing connection, when it is ready for commands. */
+  get client(): Redis | undefined {
+    return this.pubReady ? this.pub : undefined;
+  }
+
+  /** Opens both connections; resolves at once, whether Redis answers or not. */
+  async start(): Promise<void> {
+    // Loaded only when a Redis backend is configured: in-memory apps need no ioredis.
+    const { Redis } = await import('ioredis');
+    const common: RedisOptions = {
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      commandTimeout: COMMAND_TIMEOUT_MS,
+      // Never give up: cross-instance delivery must resume by itself.
+      retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 6), MAX_RETRY_DELAY_MS),
+    };
+    const pub = new Redis(this.settings.url, { ...common, enableAutoPipelining: true, connectionName: `${this.instanceId}:pub` });
+    const sub = new Redis(this.settings.url, { ...common, autoResubscribe: false, connectionName: `${this.instanceId}:sub` });
+    this.pub = pub;
+    this.sub = sub;
+    pub.on('ready', () => {
+      this.pubReady = true;
+      this.update();
+    });
+    pub.on('close', () => {
+      this.pubReady = false;
+      this.update();
+    });
+    sub.on('ready', () => {
+      sub.subscribe(this.channel).then(
+        () => {
+          this.subscribed = true;
+          this.update();
+        },
+        // The connection is going away; the next `ready` subscribes again.
+        (err: unknown) => this.down(err),
+      );
+    });
+    sub.on('close', () => {
+      this.subscribed = false;
+      this.update();
+    });
+    sub.on('message', (_channel: string, text: string) => this.events.envelope(text));
+    // Without a listener ioredis prints every connection error; one line per outage is enough.
+    pub.on('error', (err: unknown) => this.down(err));
+    sub.on('error', (err: unknown) => this.down(err));
+  }
+
+  /** Publishes `text`; a failure (Redis down, timeout) is counted, never thrown. */
+  publish(text: string): void {
+    if (!this.pubReady || !this.pub) {
+      this.metrics.failed('publish');
+      return;
+    }
+    this.pub.publish(this.channel, text).then(this.onPublished, this.onPublishFailed);
+  }
+
+  /** Closes both connections (QUIT when possible), within a bounded time. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    const close = async (c: Redis | undefined): Promise<void> => {
+      if (!c) return;
+      if (c.status === 'ready') {
+        const timer = setTimeout(() => c.disconnect(), STOP_TIMEOUT_MS);
+        await c.quit().catch(() => c.disconnect());
+        clearTimeout(timer);
+      } else {
+        c.disconnect();
+      }
+    };
+    await Promise.all([close(this.pub), close(this.sub)]);
+    this.pubReady = false;
+    this.subscribed = false;
+  }
+
+  private update(): void {
+    const up = this.up;
+    this.metrics.backendUp.set(up ? 1 : 0);
+    if (up && this.reported !== 'up') {
+      this.reported = 'up';
+      this.log.logger.info({ [F.backend]: 'redis', [F.instanceId]: this.instanceId }, WS_LOG_MESSAGES.broadcastBackendUp);
+      this.events.up();
+    } else if (!up && this.reported === 'up') {
+      this.down(undefined);
+    }
+  }
+
+  private down(err: unknown): void {
+    if (this.reported === 'down' || this.stopping) return;
+    this.reported = 'down';
+    this.metrics.backendUp.set(0);
+    const reason = err instanceof Error ? err.message : 'connection closed';
+    this.log.logger.warn(
+      { [F.backend]: 'redis', [F.instanceId]: this.instanceId, [F.reason]: reason },
+      WS_LOG_MESSAGES.broadcastBackendDown,
+    );
+  }
+}

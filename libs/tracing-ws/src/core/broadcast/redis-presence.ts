@@ -1,0 +1,197 @@
+import type { ChainableCommander, Redis } from 'ioredis';
+import type { WsConnectionState } from '../connection/ws-connection.state.js';
+import type { ResolvedTracingWsOptions } from '../options/tracing-ws.options.js';
+import type { RedisBroadcastBus } from './redis-broadcast.bus.js';
+import type { WsLocalRegistry } from './ws-local.registry.js';
+import type { WsOnlineConnection, WsRoomMember } from './ws.broadcaster.js';
+
+type RedisSettings = NonNullable<ResolvedTracingWsOptions['broadcast']['redis']>;
+
+const ignore = (): void => undefined;
+
+/**
+ * Who is online, on which instance, in which rooms, kept in Redis by each
+ * instance for its own sockets. Keys (prefix `p`, instance `i`):
+ * - `p instances`: sorted set, instance id scored by the time its entries expire;
+ * - `p conns:i`: hash, connection id → `{"user","rooms"}`;
+ * - `p room:i:<room>`: hash, connection id → user id (empty when anonymous);
+ * - `p roomkeys:i`: set of the rooms written above, to clear them on resync.
+ * Every key of an instance carries a TTL that the instance refreshes every third
+ * of it, so a crashed instance's entries vanish by themselves. While Redis is
+ * away writes are skipped; the whole local state is written again when it is
+ * back (a restarted Redis may have lost everything). Internal.
+ */
+export class RedisPresence {
+  private timer: NodeJS.Timeout | undefined;
+  private readonly instancesKey: string;
+  private readonly connsKey: string;
+  private readonly roomKeysKey: string;
+
+  constructor(
+    private readonly settings: RedisSettings,
+    private readonly instanceId: string,
+    private readonly registry: WsLocalRegistry,
+    private readonly bus: RedisBroadcastBus,
+  ) {
+    const p = settings.keyPrefix;
+    this.instancesKey = `${p}instances`;
+    this.connsKey = `${p}conns:${instanceId}`;
+    this.roomKeysKey = `${p}roomkeys:${instanceId}`;
+  }
+
+  start(): void {
+    this.timer = setInterval(() => this.refresh(), Math.floor(this.settings.presenceTtlMs / 3));
+    this.timer.unref();
+  }
+
+  /** Stops refreshing and removes this instance's entries (best effort: they expire anyway). */
+  async stop(): Promise<void> {
+    clearInterval(this.timer);
+    const client = this.bus.client;
+    if (!client) return;
+    const rooms = await client.smembers(this.roomKeysKey).catch((): string[] => []);
+    const m = client.multi();
+    for (const room of rooms) m.del(this.roomKey(this.instanceId, room));
+    await m.del(this.connsKey, this.roomKeysKey).zrem(this.instancesKey, this.instanceId).exec().catch(ignore);
+  }
+
+  opened(state: WsConnectionState): void {
+    const client = this.bus.client;
+    if (!client) return;
+    this.writeConnection(client.pipeline(), state).exec().catch(ignore);
+  }
+
+  closed(state: WsConnectionState, rooms: readonly string[]): void {
+    const client = this.bus.client;
+    if (!client) return;
+    const p = client.pipeline().hdel(this.connsKey, state.context.connectionId);
+    for (const room of rooms) this.removeMember(p, state, room);
+    p.exec().catch(ignore);
+  }
+
+  joined(state: WsConnectionState, room: string): void {
+    const client = this.bus.client;
+    if (!client) return;
+    const key = this.roomKey(this.instanceId, room);
+    const p = client.pipeline().hset(key, state.context.connectionId, state.context.user?.id ?? '').pexpire(key, this.settings.presenceTtlMs).sadd(this.roomKeysKey, room);
+    this.writeConnection(p, state).exec().catch(ignore);
+  }
+
+  left(state: WsConnectionState, room: string): void {
+    const client = this.bus.client;
+    if (!client) return;
+    this.writeConnection(this.removeMember(client.pipeline(), state, room), state).exec().catch(ignore);
+  }
+
+  /** Rewrites every entry of this instance from local state (after Redis came back). */
+  async resync(): Promise<void> {
+    const client = this.bus.client;
+    if (!client) return;
+    const stale = await client.smembers(this.roomKeysKey).catch((): string[] | undefined => undefined);
+    if (!stale) return;
+    // Built synchronously from local state, after the read: joins that raced it are included.
+    const m = client.multi();
+    for (const room of stale) m.del(this.roomKey(this.instanceId, room));
+    m.del(this.connsKey, this.roomKeysKey);
+    for (const state of this.registry.connections) this.writeConnection(m, state);
+    for (const room of this.registry.roomNames()) {
+      const key = this.roomKey(this.instanceId, room);
+      const fields: string[] = [];
+      for (const state of this.registry.room(room)) fields.push(state.context.connectionId, state.context.user?.id ?? '');
+      m.hset(key, ...fields).pexpire(key, this.settings.presenceTtlMs).sadd(this.roomKeysKey, room);
+    }
+    this.touch(m);
+    await m.exec().catch(ignore);
+  }
+
+  /** Members of `room` on every live instance; `undefined` while Redis is away. */
+  async members(room: string): Promise<WsRoomMember[] | undefined> {
+    const client = this.bus.client;
+    if (!client) return undefined;
+    try {
+      const instances = await this.liveInstances(client);
+      const p = client.pipeline();
+      for (const id of instances) p.hgetall(this.roomKey(id, room));
+      const replies = (await p.exec()) ?? [];
+      const members: WsRoomMember[] = [];
+      replies.forEach(([err, hash], i) => {
+        if (err || !hash) return;
+        for (const [connectionId, userId] of Object.entries(hash as Record<string, string>)) {
+          members.push({ connectionId, instanceId: instances[i]!, userId: userId || undefined });
+        }
+      });
+      return members;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Every connection on every live instance; `undefined` while Redis is away. */
+  async online(): Promise<WsOnlineConnection[] | undefined> {
+    const client = this.bus.client;
+    if (!client) return undefined;
+    try {
+      const instances = await this.liveInstances(client);
+      const p = client.pipeline();
+      for (const id of instances) p.hgetall(`${this.settings.keyPrefix}conns:${id}`);
+      const replies = (await p.exec()) ?? [];
+      const online: WsOnlineConnection[] = [];
+      replies.forEach(([err, hash], i) => {
+        if (err || !hash) return;
+        for (const [connectionId, json] of Object.entries(hash as Record<string, string>)) {
+          const entry = parseEntry(json);
+          if (entry) online.push({ connectionId, instanceId: instances[i]!, userId: entry.user, rooms: entry.rooms });
+        }
+      });
+      return online;
+    } catch {
+      return undefined;
+    }
+  }
+
+  private refresh(): void {
+    const client = this.bus.client;
+    if (!client) return;
+    const ttl = this.settings.presenceTtlMs;
+    const p = client.pipeline().pexpire(this.connsKey, ttl);
+    for (const room of this.registry.roomNames()) p.pexpire(this.roomKey(this.instanceId, room), ttl);
+    this.touch(p);
+    p.exec().then((replies) => {
+      // A key that no longer exists (expired during a long stall, flushed) means lost entries: rewrite them.
+      if (this.registry.connections.size > 0 && replies?.[0]?.[1] === 0) void this.resync();
+    }, ignore);
+  }
+
+  private touch(p: ChainableCommander): void {
+    const now = Date.now();
+    p.zadd(this.instancesKey, now + this.settings.presenceTtlMs, this.instanceId).zremrangebyscore(this.instancesKey, '-inf', now).pexpire(this.connsKey, this.settings.presenceTtlMs).pexpire(this.roomKeysKey, this.settings.presenceTtlMs);
+  }
+
+  private async liveInstances(client: Redis): Promise<string[]> {
+    return client.zrangebyscore(this.instancesKey, Date.now(), '+inf');
+  }
+
+  private writeConnection(p: ChainableCommander, state: WsConnectionState): ChainableCommander {
+    const value = JSON.stringify({ user: state.context.user?.id, rooms: [...this.registry.roomsOf(state)] });
+    return p.hset(this.connsKey, state.context.connectionId, value).pexpire(this.connsKey, this.settings.presenceTtlMs);
+  }
+
+  private removeMember(p: ChainableCommander, state: WsConnectionState, room: string): ChainableCommander {
+    p.hdel(this.roomKey(this.instanceId, room), state.context.connectionId);
+    if (this.registry.room(room).size === 0) p.srem(this.roomKeysKey, room);
+    return p;
+  }
+
+  private roomKey(instanceId: string, room: string): string {
+    return `${this.settings.keyPrefix}room:${instanceId}:${room}`;
+  }
+}
+
+function parseEntry(json: string): { user: string | undefined; rooms: string[] } | undefined {
+  try {
+    const v = JSON.parse(json) as { user?: unknown; rooms?: unknown };
+    return { user: typeof v.user === 'string' ? v.user : undefined, rooms: Array.isArray(v.rooms) ? v.rooms.filter((r): r is string => typeof r === 'string') : [] };
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,333 @@
+import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { context as otelContext, ROOT_CONTEXT, SpanKind, trace, type Attributes, type Context, type Link, type SpanContext, type Tracer } from '@opentelemetry/api';
+import { ClsService } from 'nestjs-cls';
+import { randomUUID } from 'node:crypto';
+import type { WsMessageContext } from '../model/ws-connection.context.js';
+import { getConnectionState, type WsConnectionState } from '../connection/ws-connection.state.js';
+import { parseTraceparent } from '../model/trace-context.js';
+import { WsFrameSender } from '../dispatch/ws-frame.sender.js';
+import type { WsFrameMeta } from '../model/ws-protocol.js';
+import { WS_LOG_FIELDS as F, WS_LOG_MESSAGES, WS_SPAN_ATTRIBUTES as A } from '../model/tracing-ws.names.js';
+import { WsLogger } from '../telemetry/ws.logger.js';
+import { WS_MESSAGE_CONTEXT } from '../model/tracing-ws.constants.js';
+import { RESOLVED_OPTIONS, TRACER_NAME } from '../model/tracing-ws.tokens.js';
+import type { ResolvedTracingWsOptions } from '../options/tracing-ws.options.js';
+import { RedisBroadcastBus } from './redis-broadcast.bus.js';
+import { RedisPresence } from './redis-presence.js';
+import { decodeEnvelope, encodeEnvelope, type WsBroadcastAudience, type WsEnvelopeHeader } from './ws-broadcast.envelope.js';
+import { WsBroadcastMetrics } from '../telemetry/ws-broadcast.metrics.js';
+import { WsLocalRegistry } from './ws-local.registry.js';
+
+/** Where a broadcast goes. */
+export interface WsBroadcastTarget {
+  /**
+   * Sends `{event, data, meta: {traceId}}` to every socket of the target, here
+   * and (with a Redis backend) on every other instance. Never throws because of
+   * the backend. Returns how many sockets of this process got it; other
+   * instances deliver asynchronously.
+   */
+  emit(event: string, data: unknown): number;
+}
+
+/** A socket in a room, on some instance. */
+export interface WsRoomMember {
+  readonly connectionId: string;
+  readonly instanceId: string;
+  readonly userId: string | undefined;
+}
+
+/** An open socket, on some instance, with its rooms. */
+export interface WsOnlineConnection extends WsRoomMember {
+  readonly rooms: readonly string[];
+}
+
+/** Health of the broadcast backend, for `/health` endpoints. */
+export interface WsBroadcastBackendState {
+  /** `memory`: this process only; `redis`: every instance sharing the Redis. */
+  readonly backend: 'memory' | 'redis';
+  /** False while Redis is unreachable: local delivery goes on, other instances are not reached. */
+  readonly up: boolean;
+  readonly instanceId: string;
+}
+
+/** Presence answers, with whether other instances could be asked. */
+export interface WsPresenceResult<T> {
+  readonly items: T[];
+  /** False when Redis was unreachable and only this instance's sockets are listed. */
+  readonly complete: boolean;
+}
+
+const MAX_ROOM_TEXT = 128;
+
+type Publish = (audience: WsBroadcastAudience, target: string | undefined, event: string, data: unknown) => number;
+
+class Target implements WsBroadcastTarget {
+  constructor(
+    private readonly publish: Publish,
+    private readonly audience: WsBroadcastAudience,
+    private readonly target: string | undefined,
+  ) {}
+
+  emit(event: string, data: unknown): number {
+    return this.publish(this.audience, this.target, event, data);
+  }
+}
+
+function traceparentOf(sc: SpanContext): string {
+  const flags = sc.traceFlags & 0xff;
+  return `00-${sc.traceId}-${sc.spanId}-${flags < 16 ? '0' : ''}${flags.toString(16)}`;
+}
+
+/**
+ * Rooms and targeted sends for gateways. Each broadcast runs in a `send <event>`
+ * span (kind PRODUCER) of the current trace, so a broadcast started by an HTTP
+ * request or a message carries that trace id to every recipient (`meta.traceId`)
+ * and into its delivery log line. The frame is serialised once per broadcast.
+ *
+ * With `broadcast.redis`, the same frame is also published on Redis with the
+ * span's `traceparent`; every other instance delivers it to its own sockets in
+ * a `process <event>` span (kind CONSUMER) that is a child of, and linked to,
+ * the publisher's span. An instance ignores its own publications (it delivered
+ * them already), so nobody gets a frame twice.
+ *
+ * @example
+ * this.broadcaster.join(socket, 'lobby');
+ * this.broadcaster.toRoom('lobby').emit('message', { text });
+ */
+@Injectable()
+export class WsBroadcaster implements OnModuleInit, OnApplicationShutdown {
+  /** Id of this instance in envelopes, presence, logs and spans. */
+  readonly instanceId: string;
+  private readonly tracer: Tracer = trace.getTracer(TRACER_NAME);
+  private readonly registry = new WsLocalRegistry();
+  private readonly bus: RedisBroadcastBus | undefined;
+  private readonly presence: RedisPresence | undefined;
+  private readonly boundPublish: Publish = (audience, target, event, data) => this.publish(audience, target, event, data);
+  private readonly all: WsBroadcastTarget = new Target(this.boundPublish, 'all', undefined);
+
+  constructor(
+    @Inject(RESOLVED_OPTIONS) private readonly options: ResolvedTracingWsOptions,
+    private readonly sender: WsFrameSender,
+    private readonly log: WsLogger,
+    private readonly cls: ClsService,
+    private readonly metrics: WsBroadcastMetrics,
+  ) {
+    const { instanceId, redis } = options.broadcast;
+    this.instanceId = instanceId;
+    if (redis) {
+      this.bus = new RedisBroadcastBus(redis, instanceId, log, metrics, {
+        envelope: (text) => this.receive(text),
+        up: () => void this.presence?.resync(),
+      });
+      this.presence = new RedisPresence(redis, instanceId, this.registry, this.bus);
+    }
+  }
+
+  async onModuleInit(): Promise<void> {
+    this.metrics.backendUp.set(this.bus ? 0 : 1);
+    await this.bus?.start();
+    this.presence?.start();
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.presence?.stop();
+    await this.bus?.stop();
+  }
+
+  /** Adds `socket` to `room`. Sockets leave all rooms when they close. */
+  join(socket: unknown, room: string): void {
+    const state = this.stateOf(socket);
+    if (this.registry.join(state, room)) this.presence?.joined(state, room);
+  }
+
+  /** Removes `socket` from `room`. */
+  leave(socket: unknown, room: string): void {
+    const state = getConnectionState(socket);
+    if (state && this.registry.leave(state, room)) this.presence?.left(state, room);
+  }
+
+  /** Rooms `socket` is in. */
+  roomsOf(socket: unknown): string[] {
+    const state = getConnectionState(socket);
+    return state ? [...this.registry.roomsOf(state)] : [];
+  }
+
+  /** Number of local sockets in `room`. */
+  size(room: string): number {
+    return this.registry.room(room).size;
+  }
+
+  /** Members of `room` on every instance (this one only with the in-memory backend or while Redis is down). */
+  async members(room: string): Promise<WsPresenceResult<WsRoomMember>> {
+    const remote = await this.presence?.members(room);
+    if (remote) return { items: remote, complete: true };
+    const items = [...this.registry.room(room)].map((s) => this.entry(s));
+    return { items, complete: !this.bus };
+  }
+
+  /** Every open socket on every instance, with its rooms. */
+  async online(): Promise<WsPresenceResult<WsOnlineConnection>> {
+    const remote = await this.presence?.online();
+    if (remote) return { items: remote, complete: true };
+    const items = [...this.registry.connections].map((s) => ({ ...this.entry(s), rooms: [...this.registry.roomsOf(s)] }));
+    return { items, complete: !this.bus };
+  }
+
+  /** Which backend carries broadcasts, and whether it is reachable. */
+  get backend(): WsBroadcastBackendState {
+    return { backend: this.bus ? 'redis' : 'memory', up: this.bus ? this.bus.up : true, instanceId: this.instanceId };
+  }
+
+  /** Every socket in `room`, on every instance. */
+  toRoom(room: string): WsBroadcastTarget {
+    return new Target(this.boundPublish, 'room', room);
+  }
+
+  /** Every socket of user `userId`, on every instance. */
+  toUser(userId: string): WsBroadcastTarget {
+    return new Target(this.boundPublish, 'user', userId);
+  }
+
+  /** Every open socket, on every instance. */
+  toAll(): WsBroadcastTarget {
+    return this.all;
+  }
+
+  /** Called by the lifecycle when a connection opens. Internal. */
+  track(state: WsConnectionState): void {
+    this.registry.add(state);
+    this.presence?.opened(state);
+    state.socket.once('close', () => {
+      const rooms = this.registry.remove(state);
+      this.presence?.closed(state, rooms);
+    });
+  }
+
+  private publish(audience: WsBroadcastAudience, target: string | undefined, event: string, data: unknown): number {
+    const attributes: Attributes = {
+      [A.messagingSystem]: 'websocket',
+      [A.messagingOperationType]: 'send',
+      [A.messagingOperationName]: 'send',
+      [A.messagingDestinationName]: audience === 'room' ? target!.slice(0, MAX_ROOM_TEXT) : event,
+    };
+    if (this.bus) attributes[A.broadcastInstanceId] = this.instanceId;
+    const span = this.tracer.startSpan(`send ${event}`, { kind: SpanKind.PRODUCER, attributes });
+    return otelContext.with(trace.setSpan(otelContext.active(), span), () => {
+      try {
+        const spanContext = span.spanContext();
+        const valid = trace.isSpanContextValid(spanContext);
+        const message = this.cls.get(WS_MESSAGE_CONTEXT) as WsMessageContext | undefined;
+        const traceId = valid ? spanContext.traceId : message?.traceId;
+        const meta: WsFrameMeta = {};
+        if (this.options.propagateToClient && traceId) meta.traceId = traceId;
+        const text = JSON.stringify({ event, data, meta });
+        const delivered = this.deliver(audience, target, text, event);
+        span.setAttribute(A.messagingBatchCount, delivered);
+        if (this.bus) {
+          // Undefined fields are left out by JSON.stringify.
+          const header: WsEnvelopeHeader = {
+            v: 1,
+            id: randomUUID(),
+            origin: this.instanceId,
+            audience,
+            target,
+            event,
+            traceparent: valid ? traceparentOf(spanContext) : undefined,
+            traceId: valid ? undefined : traceId,
+            publishedAt: Date.now(),
+          };
+          span.setAttribute(A.messagingMessageId, header.id);
+          this.bus.publish(encodeEnvelope(header, text));
+        }
+        this.logDelivery(event, audience === 'room' ? target : undefined, delivered, traceId, undefined);
+        return delivered;
+      } finally {
+        span.end();
+      }
+    });
+  }
+
+  /** An envelope from Redis: deliver it to this instance's sockets, in the publisher's trace. */
+  private receive(text: string): void {
+    const envelope = decodeEnvelope(text);
+    if (!envelope) {
+      this.metrics.failed('decode');
+      this.log.logger.warn({ [F.instanceId]: this.instanceId, [F.backend]: 'redis' }, WS_LOG_MESSAGES.broadcastEnvelopeRejected);
+      return;
+    }
+    const { header: h, frame } = envelope;
+    if (h.origin === this.instanceId) return;
+    this.metrics.received.inc();
+    const lagMs = Math.max(0, Date.now() - h.publishedAt);
+    this.metrics.lag.observe(lagMs / 1000);
+    const parent = parseTraceparent(h.traceparent);
+    let parentContext: Context = ROOT_CONTEXT;
+    const links: Link[] = [];
+    if (parent?.spanId) {
+      const publisher = { traceId: parent.traceId, spanId: parent.spanId, traceFlags: parent.traceFlags, isRemote: true };
+      parentContext = trace.setSpanContext(ROOT_CONTEXT, publisher);
+      links.push({ context: publisher });
+    }
+    const span = this.tracer.startSpan(
+      `process ${h.event}`,
+      {
+        kind: SpanKind.CONSUMER,
+        attributes: {
+          [A.messagingSystem]: 'websocket',
+          [A.messagingOperationType]: 'process',
+          [A.messagingOperationName]: 'process',
+          [A.messagingDestinationName]: h.audience === 'room' ? h.target!.slice(0, MAX_ROOM_TEXT) : h.event,
+          [A.messagingMessageId]: h.id,
+          [A.messagingMessageBodySize]: Buffer.byteLength(frame),
+          [A.broadcastInstanceId]: this.instanceId,
+          [A.broadcastOriginInstanceId]: h.origin,
+        },
+        links,
+      },
+      parentContext,
+    );
+    otelContext.with(trace.setSpan(parentContext, span), () => {
+      try {
+        const delivered = this.deliver(h.audience, h.target, frame, h.event);
+        span.setAttribute(A.messagingBatchCount, delivered);
+        const spanContext = span.spanContext();
+        const traceId = trace.isSpanContextValid(spanContext) ? spanContext.traceId : (parent?.traceId ?? h.traceId);
+        this.logDelivery(h.event, h.audience === 'room' ? h.target : undefined, delivered, traceId, { origin: h.origin, lagMs });
+      } finally {
+        span.end();
+      }
+    });
+  }
+
+  /** Writes `text` to the local sockets of the audience; walks only the recipients. */
+  private deliver(audience: WsBroadcastAudience, target: string | undefined, text: string, event: string): number {
+    const recipients = audience === 'all' ? this.registry.connections : audience === 'room' ? this.registry.room(target!) : this.registry.user(target!);
+    let delivered = 0;
+    for (const state of recipients) if (this.sender.send(state, text, event, true)) delivered++;
+    return delivered;
+  }
+
+  private logDelivery(event: string, room: string | undefined, delivered: number, traceId: string | undefined, remote: { origin: string; lagMs: number } | undefined): void {
+    const logger = this.log.logger;
+    const level = this.options.messageLogLevel;
+    if (!logger.isLevelEnabled(level)) return;
+    const fields: Record<string, unknown> = { [F.event]: event, [F.room]: room?.slice(0, MAX_ROOM_TEXT), [F.recipients]: delivered };
+    if (traceId) fields[F.traceId] = traceId;
+    if (this.bus) fields[F.instanceId] = this.instanceId;
+    if (remote) {
+      fields[F.originInstanceId] = remote.origin;
+      fields[F.lagMs] = remote.lagMs;
+    }
+    logger[level](fields, WS_LOG_MESSAGES.broadcast);
+  }
+
+  private entry(state: WsConnectionState): WsRoomMember {
+    return { connectionId: state.context.connectionId, instanceId: this.instanceId, userId: state.context.user?.id };
+  }
+
+  private stateOf(socket: unknown): WsConnectionState {
+    const state = getConnectionState(socket);
+    if (!state) throw new Error('WsBroadcaster: this socket was not accepted by TracingWsAdapter (install it with app.useWebSocketAdapter(new TracingWsAdapter(app))).');
+    return state;
+  }
+}

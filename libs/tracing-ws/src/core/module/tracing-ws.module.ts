@@ -1,0 +1,66 @@
+import { Inject, Module, RequestMethod, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
+import { ClsModule } from 'nestjs-cls';
+import { WsBroadcastMetrics } from '../telemetry/ws-broadcast.metrics.js';
+import { WsBroadcaster } from '../broadcast/ws.broadcaster.js';
+import { WsConnectionLifecycle } from '../lifecycle/ws-connection.lifecycle.js';
+import { WsContextService } from './ws-context.service.js';
+import { WsHandshakeGuard } from '../handshake/ws-handshake.guard.js';
+import { TracingWsExceptionFilter } from '../dispatch/tracing-ws-exception.filter.js';
+import { WsFrameSender } from '../dispatch/ws-frame.sender.js';
+import { WsTracingInterceptor } from '../dispatch/ws-message.dispatcher.js';
+import { WsAdmission } from '../policy/ws-admission.js';
+import { WsUnhandledRejections } from '../telemetry/ws-unhandled-rejections.js';
+import { HttpMetricsMiddleware } from '../telemetry/http-metrics.middleware.js';
+import { WsLogger } from '../telemetry/ws.logger.js';
+import { WsMetrics } from '../telemetry/ws.metrics.js';
+import { RESOLVED_OPTIONS } from '../model/tracing-ws.tokens.js';
+import { TRACING_WS_MODULE_OPTIONS, TracingWsConfigurableModule } from './tracing-ws.module-definition.js';
+import { resolveTracingWsOptions, type ResolvedTracingWsOptions } from '../options/tracing-ws.options.js';
+
+/**
+ * Observable, guarded WebSocket gateways. Import once in the root module, then
+ * install {@link TracingWsAdapter} on the app.
+ *
+ * Only `ClsModule` (not `ClsModule.forRoot`) is imported: forRoot registers a
+ * global guard and interceptor on every handler, which alone costs ~40 % of a
+ * gateway's throughput; the adapter enters the CLS context itself.
+ *
+ * @example
+ * TracingWsModule.forRoot({ requireAuth: true, authenticate: ({ token }) => users.byToken(token) })
+ *
+ * @example
+ * TracingWsModule.forRootAsync({
+ *   imports: [AuthModule],
+ *   inject: [AuthService],
+ *   useFactory: (auth: AuthService) => ({ requireAuth: true, authenticate: ({ token }) => auth.verify(token) }),
+ * })
+ */
+@Module({
+  imports: [ClsModule],
+  providers: [
+    { provide: RESOLVED_OPTIONS, inject: [TRACING_WS_MODULE_OPTIONS], useFactory: resolveTracingWsOptions },
+    WsLogger,
+    WsMetrics,
+    WsHandshakeGuard,
+    WsConnectionLifecycle,
+    WsTracingInterceptor,
+    TracingWsExceptionFilter,
+    WsContextService,
+    WsFrameSender,
+    WsBroadcaster,
+    WsBroadcastMetrics,
+    HttpMetricsMiddleware,
+    WsAdmission,
+    WsUnhandledRejections,
+  ],
+  exports: [RESOLVED_OPTIONS, WsLogger, WsMetrics, WsHandshakeGuard, WsConnectionLifecycle, WsTracingInterceptor, TracingWsExceptionFilter, WsContextService, WsFrameSender, WsBroadcaster, WsAdmission, ClsModule],
+})
+export class TracingWsModule extends TracingWsConfigurableModule implements NestModule {
+  constructor(@Inject(RESOLVED_OPTIONS) private readonly options: ResolvedTracingWsOptions) {
+    super();
+  }
+
+  configure(consumer: MiddlewareConsumer): void {
+    if (this.options.httpMetrics) consumer.apply(HttpMetricsMiddleware).forRoutes({ path: '{*splat}', method: RequestMethod.ALL });
+  }
+}

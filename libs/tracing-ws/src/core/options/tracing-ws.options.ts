@@ -1,0 +1,483 @@
+import type { Span } from '@opentelemetry/api';
+import type { IncomingMessage } from 'node:http';
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import type { WsConnectionContext, WsUser } from '../model/ws-connection.context.js';
+
+/** Where the credential of a handshake was found. */
+export type WsCredentialSource = 'header' | 'query' | 'subprotocol';
+
+/** What the `authenticate` hook is given. */
+export interface WsAuthRequest {
+  /** The bearer token, from `Authorization: Bearer`, `?access_token=` or a `bearer.<token>` subprotocol. */
+  readonly token: string;
+  /** Where the token was found. */
+  readonly source: WsCredentialSource;
+  /** The raw upgrade request (headers, socket), for hooks that need more. */
+  readonly request: IncomingMessage;
+}
+
+/**
+ * Decides who a handshake belongs to. Return the user, or `null`/`undefined` to
+ * refuse the credential (HTTP 401). A throw refuses with HTTP 500 and is logged
+ * without its text reaching the client.
+ */
+export type WsAuthenticateHook = (request: WsAuthRequest) => WsUser | null | undefined | Promise<WsUser | null | undefined>;
+
+/** How message spans relate to the connection's handshake span. */
+export type WsTraceMode = 'message' | 'connection';
+
+/** A pino level name. */
+export type WsLogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
+
+/** What {@link TracingWsModuleOptions.onMessageSpan} is given. */
+export interface WsMessageSpanInfo {
+  readonly event: string;
+  readonly data: unknown;
+  readonly connection: WsConnectionContext;
+}
+
+/**
+ * Extends a message span (rename it with `span.updateName`, add attributes).
+ * Called only for recording spans. A throw is logged and never breaks handling.
+ */
+export type WsMessageSpanHook = (span: Span, message: WsMessageSpanInfo) => void;
+
+/** Decides whether a user may ask for their session to be force-sampled. */
+export type WsForceSampleHook = (user: WsUser | undefined, request: IncomingMessage) => boolean | Promise<boolean>;
+
+/** Prometheus metric settings. */
+export interface TracingWsMetricsOptions {
+  /**
+   * Prefix of every metric name.
+   * @defaultValue `'ws_'`
+   */
+  prefix?: string;
+  /**
+   * Buckets (seconds) of the handshake and message duration histograms.
+   * @defaultValue `[0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]`
+   */
+  durationBuckets?: number[];
+  /**
+   * Buckets (bytes) of the message size histogram.
+   * @defaultValue `[64, 256, 1024, 4096, 16384, 65536, 262144, 1048576]`
+   */
+  sizeBuckets?: number[];
+  /**
+   * Buckets (seconds) of the connection duration histogram.
+   * @defaultValue `[1, 10, 60, 300, 900, 3600, 14400, 86400]`
+   */
+  connectionDurationBuckets?: number[];
+}
+
+/** Redis pub/sub settings of {@link TracingWsBroadcastOptions.redis}. */
+export interface TracingWsRedisOptions {
+  /** Redis URL (`redis://[user:password@]host:port[/db]`, `rediss://` for TLS). */
+  url: string;
+  /**
+   * Prefix of the pub/sub channel and of the presence keys; instances that
+   * should reach each other use the same prefix.
+   * @defaultValue `'tracing-ws:'`
+   */
+  keyPrefix?: string;
+  /**
+   * How long presence entries (connections, room memberships) outlive their
+   * instance's last refresh; refreshed every third of it. A crashed instance's
+   * entries disappear after at most this long.
+   * @defaultValue `30000`
+   */
+  presenceTtlMs?: number;
+}
+
+/** Where broadcasts go beyond this process. */
+export interface TracingWsBroadcastOptions {
+  /**
+   * Id of this instance in envelopes, presence entries, `instance_id` log
+   * fields and `ws.broadcast.instance_id` span attributes. Must differ per process.
+   * @defaultValue `'<hostname>-<pid>-<6 random hex>'`
+   */
+  instanceId?: string;
+  /**
+   * Relay broadcasts and presence through Redis pub/sub (ioredis), so a room
+   * spans every instance. Without it, broadcasts reach this process's sockets only.
+   * @defaultValue `undefined` (in-memory, one process)
+   */
+  redis?: TracingWsRedisOptions;
+}
+
+/** Server pings; a peer that has not answered by the next ping is terminated. */
+export interface TracingWsHeartbeatOptions {
+  /**
+   * Time between pings; 0 turns the heartbeat off. A dead peer is gone within two intervals.
+   * @defaultValue `30000`
+   */
+  intervalMs?: number;
+}
+
+/** Closing clients that keep sending malformed frames or unknown events. */
+export interface TracingWsInvalidFrameOptions {
+  /**
+   * Invalid or unknown frames tolerated per window; one more closes with 4400. 0 never closes.
+   * @defaultValue `20`
+   */
+  max?: number;
+  /**
+   * Length of the window.
+   * @defaultValue `10000`
+   */
+  windowMs?: number;
+}
+
+/** Per-connection token bucket. */
+export interface TracingWsRateLimitOptions {
+  /**
+   * Sustained frames per second; 0 turns rate limiting off.
+   * @defaultValue `1000`
+   */
+  messagesPerSecond?: number;
+  /**
+   * Bucket size: frames allowed in a burst.
+   * @defaultValue `2000`
+   */
+  burst?: number;
+  /**
+   * Share one bucket between all connections of a user on this instance.
+   * @defaultValue `false`
+   */
+  perUser?: boolean;
+  /**
+   * Refused frames in a row after which the connection is closed with 4429.
+   * @defaultValue `100`
+   */
+  closeAfterRefused?: number;
+}
+
+/** Slow readers: sockets whose send buffer does not drain. */
+export interface TracingWsBackpressureOptions {
+  /**
+   * Buffered bytes above which broadcasts to a socket are dropped (and counted).
+   * @defaultValue `1048576`
+   */
+  maxBufferedBytes?: number;
+  /**
+   * Time above the threshold after which the socket is closed with 1013.
+   * @defaultValue `30000`
+   */
+  closeAfterMs?: number;
+}
+
+/** Graceful shutdown on `app.close()`. */
+export interface TracingWsShutdownOptions {
+  /**
+   * Longest wait for in-flight handlers and close handshakes before stragglers are terminated.
+   * @defaultValue `10000`
+   */
+  timeoutMs?: number;
+}
+
+/** Options of {@link TracingWsModule}. */
+export interface TracingWsModuleOptions {
+  /**
+   * Origins allowed to open a connection (exact `Origin` values or patterns).
+   * Empty: every origin is allowed. A refused origin gets HTTP 403.
+   * @defaultValue `[]`
+   */
+  allowedOrigins?: Array<string | RegExp>;
+  /**
+   * Refuse a handshake that carries no credential with HTTP 401. A credential
+   * that is presented and refused gets 401 whatever this says.
+   * @defaultValue `false`
+   */
+  requireAuth?: boolean;
+  /**
+   * Turns a bearer token into a user (may be async). Inject services through
+   * `forRootAsync`. Without it, a presented credential is refused.
+   * @defaultValue `undefined`
+   */
+  authenticate?: WsAuthenticateHook;
+  /**
+   * `message`: each message is its own trace (continuing a frame's
+   * `meta.traceparent`, else a new trace linked to the handshake);
+   * `connection`: every message span is a child of the handshake span.
+   * @defaultValue `'message'`
+   */
+  traceMode?: WsTraceMode;
+  /**
+   * Add `meta.traceId` to replies and error frames, so a client can show it.
+   * @defaultValue `true`
+   */
+  propagateToClient?: boolean;
+  /**
+   * Level of the per-message log line (`ws.message_handled`). Lifecycle lines
+   * are at info, failures at warn/error.
+   * @defaultValue `'debug'`
+   */
+  messageLogLevel?: WsLogLevel;
+  /**
+   * Trust the first `X-Forwarded-For` hop as the client address (behind a proxy).
+   * @defaultValue `false`
+   */
+  trustProxy?: boolean;
+  /**
+   * Largest accepted frame; a larger one closes the socket with 1009.
+   * @defaultValue `1048576` (1 MiB)
+   */
+  maxPayloadBytes?: number;
+  /** Prometheus metric settings. */
+  metrics?: TracingWsMetricsOptions;
+  /**
+   * Record `http_request_duration_seconds{method,route,status}` for the app's
+   * HTTP routes (route template, never the raw URL).
+   * @defaultValue `true`
+   */
+  httpMetrics?: boolean;
+  /**
+   * Log the frame text on `ws.message_handled` / `ws.message_failed`, truncated
+   * to this many characters. 0 logs no payload (payloads may hold personal data).
+   * @defaultValue `0`
+   */
+  logPayloadMaxLength?: number;
+  /** Extends each message span; see {@link WsMessageSpanHook}. */
+  onMessageSpan?: WsMessageSpanHook;
+  /**
+   * Honours a handshake's `X-Force-Sample: 1` header or `forceSample=1` query
+   * parameter for the users it allows: every message span of that connection
+   * then carries `ws.force_sample=true`, which {@link WsForceSampler} samples
+   * whatever the ratio. Without this hook the flag is ignored.
+   * @defaultValue `undefined`
+   */
+  allowForceSampling?: WsForceSampleHook;
+  /** Scale-out: cross-instance broadcasts and presence; see {@link TracingWsBroadcastOptions}. */
+  broadcast?: TracingWsBroadcastOptions;
+  /** Server pings. */
+  heartbeat?: TracingWsHeartbeatOptions;
+  /** Threshold of invalid frames before a 4400 close. */
+  invalidFrames?: TracingWsInvalidFrameOptions;
+  /** Per-connection (or per-user) rate limit. */
+  rateLimit?: TracingWsRateLimitOptions;
+  /**
+   * Open connections allowed on this instance; more are refused with HTTP 503. 0: unlimited.
+   * @defaultValue `0`
+   */
+  maxConnections?: number;
+  /**
+   * Open connections allowed per client address (see `trustProxy`); more are refused with HTTP 429. 0: unlimited.
+   * @defaultValue `0`
+   */
+  maxConnectionsPerIp?: number;
+  /** Slow-reader protection. */
+  backpressure?: TracingWsBackpressureOptions;
+  /** Graceful shutdown. */
+  shutdown?: TracingWsShutdownOptions;
+  /**
+   * Log unhandled promise rejections raised inside a connection (a handler's
+   * floating promise) with the connection's ids instead of crashing the process.
+   * Rejections outside any connection keep Node's default behaviour.
+   * @defaultValue `true`
+   */
+  logUnhandledRejections?: boolean;
+}
+
+/** Options after defaults are merged and validation has passed. */
+export interface ResolvedTracingWsOptions {
+  readonly allowedOrigins: ReadonlyArray<string | RegExp>;
+  readonly requireAuth: boolean;
+  readonly authenticate: WsAuthenticateHook | undefined;
+  readonly traceMode: WsTraceMode;
+  readonly propagateToClient: boolean;
+  readonly messageLogLevel: WsLogLevel;
+  readonly trustProxy: boolean;
+  readonly maxPayloadBytes: number;
+  readonly metrics: Readonly<Required<TracingWsMetricsOptions>>;
+  readonly httpMetrics: boolean;
+  readonly logPayloadMaxLength: number;
+  readonly onMessageSpan: WsMessageSpanHook | undefined;
+  readonly allowForceSampling: WsForceSampleHook | undefined;
+  readonly broadcast: {
+    /** Empty in {@link TRACING_WS_DEFAULTS}: generated when options are resolved. */
+    readonly instanceId: string;
+    readonly redis: Readonly<Required<TracingWsRedisOptions>> | undefined;
+  };
+  readonly heartbeat: Readonly<Required<TracingWsHeartbeatOptions>>;
+  readonly invalidFrames: Readonly<Required<TracingWsInvalidFrameOptions>>;
+  readonly rateLimit: Readonly<Required<TracingWsRateLimitOptions>>;
+  readonly maxConnections: number;
+  readonly maxConnectionsPerIp: number;
+  readonly backpressure: Readonly<Required<TracingWsBackpressureOptions>>;
+  readonly shutdown: Readonly<Required<TracingWsShutdownOptions>>;
+  readonly logUnhandledRejections: boolean;
+}
+
+/** The defaults, frozen. */
+export const TRACING_WS_DEFAULTS: ResolvedTracingWsOptions = Object.freeze({
+  allowedOrigins: Object.freeze([]),
+  requireAuth: false,
+  authenticate: undefined,
+  traceMode: 'message',
+  propagateToClient: true,
+  messageLogLevel: 'debug',
+  trustProxy: false,
+  maxPayloadBytes: 1024 * 1024,
+  metrics: Object.freeze({
+    prefix: 'ws_',
+    durationBuckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10],
+    sizeBuckets: [64, 256, 1024, 4096, 16384, 65536, 262144, 1048576],
+    connectionDurationBuckets: [1, 10, 60, 300, 900, 3600, 14400, 86400],
+  }),
+  httpMetrics: true,
+  logPayloadMaxLength: 0,
+  onMessageSpan: undefined,
+  allowForceSampling: undefined,
+  broadcast: Object.freeze({ instanceId: '', redis: undefined }),
+  heartbeat: Object.freeze({ intervalMs: 30000 }),
+  invalidFrames: Object.freeze({ max: 20, windowMs: 10000 }),
+  rateLimit: Object.freeze({ messagesPerSecond: 1000, burst: 2000, perUser: false, closeAfterRefused: 100 }),
+  maxConnections: 0,
+  maxConnectionsPerIp: 0,
+  backpressure: Object.freeze({ maxBufferedBytes: 1024 * 1024, closeAfterMs: 30000 }),
+  shutdown: Object.freeze({ timeoutMs: 10000 }),
+  logUnhandledRejections: true,
+});
+
+/** Defaults of {@link TracingWsRedisOptions}. */
+export const TRACING_WS_REDIS_DEFAULTS = Object.freeze({ keyPrefix: 'tracing-ws:', presenceTtlMs: 30000 });
+
+function broadcastOptions(b: TracingWsBroadcastOptions | undefined): ResolvedTracingWsOptions['broadcast'] {
+  const instanceId = b?.instanceId ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+  if (typeof instanceId !== 'string' || !/^[\w.-]{1,128}$/.test(instanceId)) {
+    throw invalid('broadcast.instanceId', instanceId, 'give 1-128 letters, digits, ".", "_" or "-", unique per process.');
+  }
+  const r = b?.redis;
+  if (r === undefined) return Object.freeze({ instanceId, redis: undefined });
+  if (typeof r.url !== 'string' || !/^rediss?:\/\//.test(r.url)) {
+    throw invalid('broadcast.redis.url', r.url === undefined ? undefined : '[redacted]', 'give a URL such as "redis://127.0.0.1:6379" (or leave broadcast.redis out for in-memory broadcasts).');
+  }
+  const keyPrefix = r.keyPrefix ?? TRACING_WS_REDIS_DEFAULTS.keyPrefix;
+  if (typeof keyPrefix !== 'string' || keyPrefix.length > 64 || /\s/.test(keyPrefix)) {
+    throw invalid('broadcast.redis.keyPrefix', keyPrefix, 'give at most 64 characters without spaces, such as "tracing-ws:".');
+  }
+  const presenceTtlMs = r.presenceTtlMs ?? TRACING_WS_REDIS_DEFAULTS.presenceTtlMs;
+  if (!Number.isInteger(presenceTtlMs) || presenceTtlMs < 300) {
+    throw invalid('broadcast.redis.presenceTtlMs', presenceTtlMs, 'give a whole number of milliseconds, at least 300.');
+  }
+  return Object.freeze({ instanceId, redis: Object.freeze({ url: r.url, keyPrefix, presenceTtlMs }) });
+}
+
+const LOG_LEVELS: readonly WsLogLevel[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'];
+
+function invalid(option: string, got: unknown, fix: string): Error {
+  let shown: string;
+  try {
+    shown = typeof got === 'function' ? 'a function' : JSON.stringify(got) ?? String(got);
+  } catch {
+    shown = String(got);
+  }
+  return new Error(`TracingWsModule: option "${option}" is invalid (got ${shown}): ${fix}`);
+}
+
+function buckets(option: string, value: unknown): number[] {
+  if (!Array.isArray(value) || value.length === 0 || !value.every((b, i) => typeof b === 'number' && b > 0 && (i === 0 || b > value[i - 1]))) {
+    throw invalid(option, value, 'give a non-empty array of positive numbers in increasing order.');
+  }
+  return [...value];
+}
+
+/**
+ * Merges `options` over {@link TRACING_WS_DEFAULTS} and validates the result.
+ * @throws Error naming the first invalid option and how to fix it.
+ */
+export function resolveTracingWsOptions(options: TracingWsModuleOptions | undefined): ResolvedTracingWsOptions {
+  const o = options ?? {};
+  const d = TRACING_WS_DEFAULTS;
+  const allowedOrigins = o.allowedOrigins ?? d.allowedOrigins;
+  if (!Array.isArray(allowedOrigins) || !allowedOrigins.every((x) => (typeof x === 'string' && x.length > 0) || x instanceof RegExp)) {
+    throw invalid('allowedOrigins', allowedOrigins, 'give an array of origins such as "https://app.example.com" or RegExps (empty allows all).');
+  }
+  const bool = (name: 'requireAuth' | 'propagateToClient' | 'trustProxy' | 'httpMetrics' | 'logUnhandledRejections'): boolean => {
+    const v = o[name] ?? d[name];
+    if (typeof v !== 'boolean') throw invalid(name, v, 'give true or false.');
+    return v;
+  };
+  if (o.authenticate !== undefined && typeof o.authenticate !== 'function') {
+    throw invalid('authenticate', o.authenticate, 'give a function (request) => user | null, or leave it out.');
+  }
+  const traceMode = o.traceMode ?? d.traceMode;
+  if (traceMode !== 'message' && traceMode !== 'connection') {
+    throw invalid('traceMode', traceMode, 'give "message" or "connection".');
+  }
+  const messageLogLevel = o.messageLogLevel ?? d.messageLogLevel;
+  if (!LOG_LEVELS.includes(messageLogLevel)) {
+    throw invalid('messageLogLevel', messageLogLevel, `give one of ${LOG_LEVELS.join(', ')}.`);
+  }
+  const maxPayloadBytes = o.maxPayloadBytes ?? d.maxPayloadBytes;
+  if (!Number.isInteger(maxPayloadBytes) || maxPayloadBytes < 64) {
+    throw invalid('maxPayloadBytes', maxPayloadBytes, 'give a whole number of bytes, at least 64.');
+  }
+  for (const hook of ['onMessageSpan', 'allowForceSampling'] as const) {
+    if (o[hook] !== undefined && typeof o[hook] !== 'function') throw invalid(hook, o[hook], 'give a function, or leave it out.');
+  }
+  const logPayloadMaxLength = o.logPayloadMaxLength ?? d.logPayloadMaxLength;
+  if (!Number.isInteger(logPayloadMaxLength) || logPayloadMaxLength < 0) {
+    throw invalid('logPayloadMaxLength', logPayloadMaxLength, 'give a whole number of characters (0 logs no payload).');
+  }
+  const count = (option: string, value: unknown, min = 0): number => {
+    if (typeof value !== 'number' || !Number.isInteger(value) || value < min) throw invalid(option, value, `give a whole number, at least ${min}.`);
+    return value;
+  };
+  const hb = o.heartbeat ?? {};
+  const inv = o.invalidFrames ?? {};
+  const rl = o.rateLimit ?? {};
+  const bp = o.backpressure ?? {};
+  const sd = o.shutdown ?? {};
+  const rateLimit = Object.freeze({
+    messagesPerSecond: count('rateLimit.messagesPerSecond', rl.messagesPerSecond ?? d.rateLimit.messagesPerSecond),
+    burst: count('rateLimit.burst', rl.burst ?? d.rateLimit.burst, 1),
+    perUser: rl.perUser ?? d.rateLimit.perUser,
+    closeAfterRefused: count('rateLimit.closeAfterRefused', rl.closeAfterRefused ?? d.rateLimit.closeAfterRefused),
+  });
+  if (typeof rateLimit.perUser !== 'boolean') throw invalid('rateLimit.perUser', rateLimit.perUser, 'give true or false.');
+  const m = o.metrics ?? {};
+  const prefix = m.prefix ?? d.metrics.prefix;
+  if (typeof prefix !== 'string' || !/^[a-zA-Z_:][a-zA-Z0-9_:]*$|^$/.test(prefix)) {
+    throw invalid('metrics.prefix', prefix, 'give a Prometheus name prefix such as "ws_" (letters, digits, _ and :).');
+  }
+  const requireAuth = bool('requireAuth');
+  if (requireAuth && !o.authenticate) {
+    throw invalid('requireAuth', true, 'requireAuth needs an authenticate hook that turns a token into a user.');
+  }
+  return Object.freeze({
+    allowedOrigins: Object.freeze([...allowedOrigins]),
+    requireAuth,
+    authenticate: o.authenticate,
+    traceMode,
+    propagateToClient: bool('propagateToClient'),
+    messageLogLevel,
+    trustProxy: bool('trustProxy'),
+    maxPayloadBytes,
+    metrics: Object.freeze({
+      prefix,
+      durationBuckets: buckets('metrics.durationBuckets', m.durationBuckets ?? d.metrics.durationBuckets),
+      sizeBuckets: buckets('metrics.sizeBuckets', m.sizeBuckets ?? d.metrics.sizeBuckets),
+      connectionDurationBuckets: buckets('metrics.connectionDurationBuckets', m.connectionDurationBuckets ?? d.metrics.connectionDurationBuckets),
+    }),
+    httpMetrics: bool('httpMetrics'),
+    logPayloadMaxLength,
+    onMessageSpan: o.onMessageSpan,
+    allowForceSampling: o.allowForceSampling,
+    broadcast: broadcastOptions(o.broadcast),
+    heartbeat: Object.freeze({ intervalMs: count('heartbeat.intervalMs', hb.intervalMs ?? d.heartbeat.intervalMs) }),
+    invalidFrames: Object.freeze({
+      max: count('invalidFrames.max', inv.max ?? d.invalidFrames.max),
+      windowMs: count('invalidFrames.windowMs', inv.windowMs ?? d.invalidFrames.windowMs, 1),
+    }),
+    rateLimit,
+    maxConnections: count('maxConnections', o.maxConnections ?? d.maxConnections),
+    maxConnectionsPerIp: count('maxConnectionsPerIp', o.maxConnectionsPerIp ?? d.maxConnectionsPerIp),
+    backpressure: Object.freeze({
+      maxBufferedBytes: count('backpressure.maxBufferedBytes', bp.maxBufferedBytes ?? d.backpressure.maxBufferedBytes, 1),
+      closeAfterMs: count('backpressure.closeAfterMs', bp.closeAfterMs ?? d.backpressure.closeAfterMs),
+    }),
+    shutdown: Object.freeze({ timeoutMs: count('shutdown.timeoutMs', sd.timeoutMs ?? d.shutdown.timeoutMs) }),
+    logUnhandledRejections: bool('logUnhandledRejections'),
+  });
+}

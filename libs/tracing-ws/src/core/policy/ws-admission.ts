@@ -1,0 +1,94 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { RESOLVED_OPTIONS } from '../model/tracing-ws.tokens.js';
+import type { ResolvedTracingWsOptions } from '../options/tracing-ws.options.js';
+import { WsTokenBucket } from './ws-token.bucket.js';
+
+/** Why admission refused a handshake. */
+export type WsAdmissionRefusal = { status: 503; reason: 'shutting_down' | 'connection_limit' } | { status: 429; reason: 'ip_limit' };
+
+/**
+ * Who may connect and how much they may send: connection limits (global and
+ * per address), draining on shutdown, rate-limit buckets, and the count of
+ * messages in flight that a graceful shutdown waits for.
+ */
+@Injectable()
+export class WsAdmission {
+  private total = 0;
+  private readonly perIp = new Map<string, number>();
+  private readonly userBuckets = new Map<string, { bucket: WsTokenBucket; connections: number }>();
+  private draining = false;
+  private inflight = 0;
+  private idleWaiters: Array<() => void> = [];
+
+  constructor(@Inject(RESOLVED_OPTIONS) private readonly options: ResolvedTracingWsOptions) {}
+
+  /** True once shutdown has begun: new upgrades are refused, new frames answered with an error. */
+  get isDraining(): boolean {
+    return this.draining;
+  }
+
+  /** Reserves a connection slot for `ip`, or says why not. */
+  acquire(ip: string | undefined): WsAdmissionRefusal | undefined {
+    if (this.draining) return { status: 503, reason: 'shutting_down' };
+    const { maxConnections, maxConnectionsPerIp } = this.options;
+    if (maxConnections > 0 && this.total >= maxConnections) return { status: 503, reason: 'connection_limit' };
+    const key = ip ?? 'unknown';
+    const fromIp = this.perIp.get(key) ?? 0;
+    if (maxConnectionsPerIp > 0 && fromIp >= maxConnectionsPerIp) return { status: 429, reason: 'ip_limit' };
+    this.total++;
+    this.perIp.set(key, fromIp + 1);
+    return undefined;
+  }
+
+  /** Frees the slot taken by {@link acquire}. */
+  release(ip: string | undefined): void {
+    const key = ip ?? 'unknown';
+    this.total = Math.max(0, this.total - 1);
+    const left = (this.perIp.get(key) ?? 1) - 1;
+    if (left > 0) this.perIp.set(key, left);
+    else this.perIp.delete(key);
+  }
+
+  /** The rate-limit bucket of a new connection (shared by a user's connections with `perUser`), or undefined when off. */
+  bucketFor(userId: string | undefined): WsTokenBucket | undefined {
+    const { messagesPerSecond, burst, perUser } = this.options.rateLimit;
+    if (messagesPerSecond === 0) return undefined;
+    if (!perUser || userId === undefined) return new WsTokenBucket(messagesPerSecond, burst);
+    let entry = this.userBuckets.get(userId);
+    if (!entry) this.userBuckets.set(userId, (entry = { bucket: new WsTokenBucket(messagesPerSecond, burst), connections: 0 }));
+    entry.connections++;
+    return entry.bucket;
+  }
+
+  /** Called when a connection closes, so per-user buckets do not outlive their users. */
+  releaseBucket(userId: string | undefined): void {
+    if (!this.options.rateLimit.perUser || userId === undefined) return;
+    const entry = this.userBuckets.get(userId);
+    if (entry && --entry.connections <= 0) this.userBuckets.delete(userId);
+  }
+
+  messageStarted(): void {
+    this.inflight++;
+  }
+
+  messageFinished(): void {
+    if (--this.inflight <= 0) {
+      this.inflight = 0;
+      for (const resolve of this.idleWaiters.splice(0)) resolve();
+    }
+  }
+
+  /** Starts draining and resolves when no message is in flight, or after `timeoutMs`. */
+  async drain(timeoutMs: number): Promise<void> {
+    this.draining = true;
+    if (this.inflight === 0) return;
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, timeoutMs);
+      timer.unref();
+      this.idleWaiters.push(() => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+}

@@ -1,0 +1,49 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { getOrCreateMetric } from '@willsoto/nestjs-prometheus';
+import type { Counter, Gauge, Histogram } from 'prom-client';
+import { WS_METRIC_LABELS as L, WS_METRIC_NAMES as N } from '../model/tracing-ws.names.js';
+import { RESOLVED_OPTIONS } from '../model/tracing-ws.tokens.js';
+import type { ResolvedTracingWsOptions } from '../options/tracing-ws.options.js';
+
+type CounterChild = ReturnType<Counter<string>['labels']>;
+
+/** Why an envelope did not make it: `publish` (Redis down or refused), `decode` (not an envelope). */
+export type WsBroadcastFailure = 'publish' | 'decode';
+
+/** Lag buckets (seconds): pub/sub hops are sub-millisecond on a LAN, seconds when something is wrong. */
+const LAG_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
+
+/**
+ * Scale-out metrics: `ws_broadcast_backend_up`, `ws_broadcast_published_total`,
+ * `ws_broadcast_received_total`, `ws_broadcast_failed_total{reason}` and
+ * `ws_broadcast_lag_seconds` (publish to delivery on the receiving instance).
+ */
+@Injectable()
+export class WsBroadcastMetrics {
+  readonly backendUp: Gauge<string>;
+  readonly published: Counter<string>;
+  readonly received: Counter<string>;
+  readonly lag: Histogram<string>;
+  private readonly failedPublish: CounterChild;
+  private readonly failedDecode: CounterChild;
+
+  constructor(@Inject(RESOLVED_OPTIONS) options: ResolvedTracingWsOptions) {
+    const prefix = options.metrics.prefix;
+    const make = <T>(type: 'Counter' | 'Gauge' | 'Histogram', name: string, help: string, labelNames: string[], buckets?: number[]): T =>
+      getOrCreateMetric(type, { name: prefix + name, help, labelNames, ...(buckets ? { buckets } : {}) }) as T;
+    this.backendUp = make('Gauge', N.broadcastBackendUp, '1 when cross-instance broadcasts can flow (always 1 in-memory), else 0.', []);
+    this.published = make('Counter', N.broadcastPublished, 'Broadcast envelopes published to other instances.', []);
+    this.received = make('Counter', N.broadcastReceived, 'Broadcast envelopes received from other instances.', []);
+    const failed = make<Counter<string>>('Counter', N.broadcastFailed, 'Broadcast envelopes lost, by reason (publish, decode).', [L.reason]);
+    this.lag = make('Histogram', N.broadcastLag, 'Time from publication on one instance to delivery on another.', [], LAG_BUCKETS);
+    this.failedPublish = failed.labels('publish');
+    this.failedDecode = failed.labels('decode');
+    // Both series exist from the start, so dashboards show 0 rather than no data.
+    this.failedPublish.inc(0);
+    this.failedDecode.inc(0);
+  }
+
+  failed(reason: WsBroadcastFailure): void {
+    (reason === 'publish' ? this.failedPublish : this.failedDecode).inc();
+  }
+}

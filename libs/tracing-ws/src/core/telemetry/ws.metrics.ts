@@ -1,0 +1,127 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { getOrCreateMetric } from '@willsoto/nestjs-prometheus';
+import type { Counter, Gauge, Histogram } from 'prom-client';
+import { RESOLVED_OPTIONS } from '../model/tracing-ws.tokens.js';
+import type { ResolvedTracingWsOptions } from '../options/tracing-ws.options.js';
+import { WS_EVENT_LABELS, WS_METRIC_LABELS as L, WS_METRIC_NAMES as N } from '../model/tracing-ws.names.js';
+
+type CounterChild = ReturnType<Counter<string>['labels']>;
+type HistogramChild = ReturnType<Histogram<string>['labels']>;
+type GaugeChild = ReturnType<Gauge<string>['labels']>;
+
+/** Metric children of one event on one gateway, looked up once and reused per message. */
+export interface WsEventMetrics {
+  readonly received: CounterChild;
+  readonly sent: CounterChild;
+  readonly durationOk: HistogramChild;
+  readonly durationError: HistogramChild;
+  error(code: string): void;
+}
+
+/** Metric children of one gateway path. */
+export interface WsGatewayMetrics {
+  readonly active: GaugeChild;
+  readonly opened: CounterChild;
+  readonly connectionDuration: HistogramChild;
+  readonly handshakeDuration: HistogramChild;
+  readonly sizeIn: HistogramChild;
+  readonly sizeOut: HistogramChild;
+  readonly heartbeatTimeouts: CounterChild;
+  readonly rateLimited: CounterChild;
+  readonly droppedBackpressure: CounterChild;
+  closed(code: number): void;
+  rejected(reason: string): void;
+  /** Children for a registered event, or for `unknown` / `invalid` / `error`. */
+  event(name: string): WsEventMetrics;
+}
+
+/** Close codes that get their own label value; every other code counts as `other`. */
+const MAX_EVENTS_PER_GATEWAY = 256;
+
+const KNOWN_CLOSE_CODES = new Set([1000, 1001, 1005, 1006, 1008, 1009, 1011, 1012, 1013, 4400, 4401, 4403, 4408, 4429]);
+
+/**
+ * The Prometheus metrics of DESIGN.md, registered once in prom-client's default
+ * registry (the one `PrometheusModule` serves), however often the module is compiled.
+ */
+@Injectable()
+export class WsMetrics {
+  private readonly gateways = new Map<string, WsGatewayMetrics>();
+  private readonly connectionsActive: Gauge<string>;
+  private readonly connectionsOpened: Counter<string>;
+  private readonly connectionsClosed: Counter<string>;
+  private readonly connectionDuration: Histogram<string>;
+  private readonly handshakeRejections: Counter<string>;
+  private readonly handshakeDuration: Histogram<string>;
+  private readonly messagesReceived: Counter<string>;
+  private readonly messagesSent: Counter<string>;
+  private readonly messageSize: Histogram<string>;
+  private readonly messageDuration: Histogram<string>;
+  private readonly messageErrors: Counter<string>;
+  private readonly heartbeatTimeouts: Counter<string>;
+  private readonly rateLimited: Counter<string>;
+  private readonly messagesDropped: Counter<string>;
+
+  constructor(@Inject(RESOLVED_OPTIONS) options: ResolvedTracingWsOptions) {
+    const { prefix, durationBuckets, sizeBuckets, connectionDurationBuckets } = options.metrics;
+    const make = <T>(type: 'Counter' | 'Gauge' | 'Histogram', name: string, help: string, labelNames: string[], buckets?: number[]): T =>
+      getOrCreateMetric(type, { name: prefix + name, help, labelNames, ...(buckets ? { buckets } : {}) }) as T;
+    this.connectionsActive = make('Gauge', N.connectionsActive, 'Open WebSocket connections.', [L.path]);
+    this.connectionsOpened = make('Counter', N.connectionsOpened, 'WebSocket connections accepted.', [L.path]);
+    this.connectionsClosed = make('Counter', N.connectionsClosed, 'WebSocket connections closed, by close code.', [L.path, L.code]);
+    this.connectionDuration = make('Histogram', N.connectionDuration, 'Lifetime of closed WebSocket connections.', [L.path], connectionDurationBuckets);
+    this.handshakeRejections = make('Counter', N.handshakeRejections, 'Upgrades refused before the 101, by reason.', [L.path, L.reason]);
+    this.handshakeDuration = make('Histogram', N.handshakeDuration, 'Time from upgrade request to 101 or refusal.', [L.path], durationBuckets);
+    this.messagesReceived = make('Counter', N.messagesReceived, 'Frames received, by handler event (or unknown / invalid).', [L.path, L.event]);
+    this.messagesSent = make('Counter', N.messagesSent, 'Frames sent, by event.', [L.path, L.event]);
+    this.messageSize = make('Histogram', N.messageSize, 'Frame size in bytes, by direction.', [L.path, L.direction], sizeBuckets);
+    this.messageDuration = make('Histogram', N.messageDuration, 'Handler duration, by event and outcome.', [L.path, L.event, L.outcome], durationBuckets);
+    this.messageErrors = make('Counter', N.messageErrors, 'Error frames sent, by event and error code.', [L.path, L.event, L.code]);
+    this.heartbeatTimeouts = make('Counter', N.heartbeatTimeouts, 'Connections terminated for not answering pings.', [L.path]);
+    this.rateLimited = make('Counter', N.rateLimited, 'Frames refused by the rate limit.', [L.path]);
+    this.messagesDropped = make('Counter', N.messagesDropped, 'Outgoing frames dropped, by reason (backpressure: the client does not read).', [L.path, L.reason]);
+  }
+
+  /** The (cached) children of gateway `path`. */
+  gateway(path: string): WsGatewayMetrics {
+    let g = this.gateways.get(path);
+    if (g) return g;
+    const events = new Map<string, WsEventMetrics>();
+    const m = this;
+    g = {
+      active: m.connectionsActive.labels(path),
+      opened: m.connectionsOpened.labels(path),
+      connectionDuration: m.connectionDuration.labels(path),
+      handshakeDuration: m.handshakeDuration.labels(path),
+      sizeIn: m.messageSize.labels(path, 'in'),
+      sizeOut: m.messageSize.labels(path, 'out'),
+      heartbeatTimeouts: m.heartbeatTimeouts.labels(path),
+      rateLimited: m.rateLimited.labels(path),
+      droppedBackpressure: m.messagesDropped.labels(path, 'backpressure'),
+      closed: (code) => m.connectionsClosed.labels(path, KNOWN_CLOSE_CODES.has(code) ? String(code) : 'other').inc(),
+      rejected: (reason) => m.handshakeRejections.labels(path, reason).inc(),
+      event(name) {
+        let e = events.get(name);
+        if (!e) {
+          // Names come from handler patterns and server code, never from clients;
+          // the cap still guarantees bounded series if an app echoes client input.
+          if (events.size >= MAX_EVENTS_PER_GATEWAY) return this.event(WS_EVENT_LABELS.other);
+          e = {
+            received: m.messagesReceived.labels(path, name),
+            sent: m.messagesSent.labels(path, name),
+            durationOk: m.messageDuration.labels(path, name, 'ok'),
+            durationError: m.messageDuration.labels(path, name, 'error'),
+            error: (code) => m.messageErrors.labels(path, name, code).inc(),
+          };
+          events.set(name, e);
+        }
+        return e;
+      },
+    };
+    // The fixed labels exist from the start, so dashboards show 0 rather than no data.
+    g.event(WS_EVENT_LABELS.unknown);
+    g.event(WS_EVENT_LABELS.invalid);
+    this.gateways.set(path, g);
+    return g;
+  }
+}

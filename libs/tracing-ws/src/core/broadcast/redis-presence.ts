@@ -3,7 +3,7 @@ import type { WsConnectionState } from '../connection/ws-connection.state.js';
 import type { ResolvedTracingWsOptions } from '../options/tracing-ws.options.js';
 import type { RedisBroadcastBus } from './redis-broadcast.bus.js';
 import type { WsLocalRegistry } from './ws-local.registry.js';
-import type { WsOnlineConnection, WsRoomMember } from './ws.broadcaster.js';
+import type { WsOnlineConnection, WsRoomMember } from './ws-broadcast.types.js';
 
 type RedisSettings = NonNullable<ResolvedTracingWsOptions['broadcast']['redis']>;
 

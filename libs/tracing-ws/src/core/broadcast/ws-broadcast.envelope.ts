@@ -1,5 +1,4 @@
-/** Who a broadcast is for. */
-export type WsBroadcastAudience = 'room' | 'user' | 'all';
+import type { WsBroadcastAudience } from './ws-broadcast.types.js';
 
 /**
  * What travels between instances with each broadcast, ahead of the frame text.

@@ -2,60 +2,23 @@ import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } fro
 import { context as otelContext, ROOT_CONTEXT, SpanKind, trace, type Attributes, type Context, type Link, type SpanContext, type Tracer } from '@opentelemetry/api';
 import { ClsService } from 'nestjs-cls';
 import { randomUUID } from 'node:crypto';
-import type { WsMessageContext } from '../model/ws-connection.context.js';
 import { getConnectionState, type WsConnectionState } from '../connection/ws-connection.state.js';
 import { parseTraceparent } from '../model/trace-context.js';
 import { WsFrameSender } from '../dispatch/ws-frame.sender.js';
 import type { WsFrameMeta } from '../model/ws-protocol.js';
 import { WS_LOG_FIELDS as F, WS_LOG_MESSAGES, WS_SPAN_ATTRIBUTES as A } from '../model/tracing-ws.names.js';
+import { addTraceFields, chooseTraceId } from '../telemetry/ws-log.fields.js';
 import { WsLogger } from '../telemetry/ws.logger.js';
-import { WS_MESSAGE_CONTEXT } from '../model/tracing-ws.constants.js';
+import { WS_CONNECTION_CONTEXT, WS_MESSAGE_CONTEXT } from '../model/tracing-ws.constants.js';
+import { currentWsStore } from '../model/ws-cls.store.js';
 import { RESOLVED_OPTIONS, TRACER_NAME } from '../model/tracing-ws.tokens.js';
 import type { ResolvedTracingWsOptions } from '../options/tracing-ws.options.js';
 import { RedisBroadcastBus } from './redis-broadcast.bus.js';
 import { RedisPresence } from './redis-presence.js';
-import { decodeEnvelope, encodeEnvelope, type WsBroadcastAudience, type WsEnvelopeHeader } from './ws-broadcast.envelope.js';
+import { decodeEnvelope, encodeEnvelope, type WsEnvelopeHeader } from './ws-broadcast.envelope.js';
+import type { WsBroadcastAudience, WsBroadcastBackendState, WsBroadcastTarget, WsOnlineConnection, WsPresenceResult, WsRoomMember } from './ws-broadcast.types.js';
 import { WsBroadcastMetrics } from '../telemetry/ws-broadcast.metrics.js';
 import { WsLocalRegistry } from './ws-local.registry.js';
-
-/** Where a broadcast goes. */
-export interface WsBroadcastTarget {
-  /**
-   * Sends `{event, data, meta: {traceId}}` to every socket of the target, here
-   * and (with a Redis backend) on every other instance. Never throws because of
-   * the backend. Returns how many sockets of this process got it; other
-   * instances deliver asynchronously.
-   */
-  emit(event: string, data: unknown): number;
-}
-
-/** A socket in a room, on some instance. */
-export interface WsRoomMember {
-  readonly connectionId: string;
-  readonly instanceId: string;
-  readonly userId: string | undefined;
-}
-
-/** An open socket, on some instance, with its rooms. */
-export interface WsOnlineConnection extends WsRoomMember {
-  readonly rooms: readonly string[];
-}
-
-/** Health of the broadcast backend, for `/health` endpoints. */
-export interface WsBroadcastBackendState {
-  /** `memory`: this process only; `redis`: every instance sharing the Redis. */
-  readonly backend: 'memory' | 'redis';
-  /** False while Redis is unreachable: local delivery goes on, other instances are not reached. */
-  readonly up: boolean;
-  readonly instanceId: string;
-}
-
-/** Presence answers, with whether other instances could be asked. */
-export interface WsPresenceResult<T> {
-  readonly items: T[];
-  /** False when Redis was unreachable and only this instance's sockets are listed. */
-  readonly complete: boolean;
-}
 
 const MAX_ROOM_TEXT = 128;
 
@@ -137,6 +100,8 @@ export class WsBroadcaster implements OnModuleInit, OnApplicationShutdown {
   /** Adds `socket` to `room`. Sockets leave all rooms when they close. */
   join(socket: unknown, room: string): void {
     const state = this.stateOf(socket);
+    // A closed connection has left every room for good: joining it would leak it.
+    if (state.closed) return;
     if (this.registry.join(state, room)) this.presence?.joined(state, room);
   }
 
@@ -197,10 +162,12 @@ export class WsBroadcaster implements OnModuleInit, OnApplicationShutdown {
   track(state: WsConnectionState): void {
     this.registry.add(state);
     this.presence?.opened(state);
-    state.socket.once('close', () => {
-      const rooms = this.registry.remove(state);
-      this.presence?.closed(state, rooms);
-    });
+  }
+
+  /** Called by the lifecycle when a connection closes: it leaves every room. Internal. */
+  untrack(state: WsConnectionState): void {
+    const rooms = this.registry.remove(state);
+    this.presence?.closed(state, rooms);
   }
 
   private publish(audience: WsBroadcastAudience, target: string | undefined, event: string, data: unknown): number {
@@ -216,8 +183,8 @@ export class WsBroadcaster implements OnModuleInit, OnApplicationShutdown {
       try {
         const spanContext = span.spanContext();
         const valid = trace.isSpanContextValid(spanContext);
-        const message = this.cls.get(WS_MESSAGE_CONTEXT) as WsMessageContext | undefined;
-        const traceId = valid ? spanContext.traceId : message?.traceId;
+        const store = currentWsStore(this.cls);
+        const traceId = chooseTraceId(spanContext, store?.[WS_MESSAGE_CONTEXT], store?.[WS_CONNECTION_CONTEXT]);
         const meta: WsFrameMeta = {};
         if (this.options.propagateToClient && traceId) meta.traceId = traceId;
         const text = JSON.stringify({ event, data, meta });
@@ -239,7 +206,7 @@ export class WsBroadcaster implements OnModuleInit, OnApplicationShutdown {
           span.setAttribute(A.messagingMessageId, header.id);
           this.bus.publish(encodeEnvelope(header, text));
         }
-        this.logDelivery(event, audience === 'room' ? target : undefined, delivered, traceId, undefined);
+        this.logDelivery(event, audience === 'room' ? target : undefined, delivered, spanContext, traceId, undefined);
         return delivered;
       } finally {
         span.end();
@@ -290,9 +257,9 @@ export class WsBroadcaster implements OnModuleInit, OnApplicationShutdown {
       try {
         const delivered = this.deliver(h.audience, h.target, frame, h.event);
         span.setAttribute(A.messagingBatchCount, delivered);
-        const spanContext = span.spanContext();
-        const traceId = trace.isSpanContextValid(spanContext) ? spanContext.traceId : (parent?.traceId ?? h.traceId);
-        this.logDelivery(h.event, h.audience === 'room' ? h.target : undefined, delivered, traceId, { origin: h.origin, lagMs });
+        // Without a recording SDK, the line still carries the publisher's trace id.
+        const publisherTraceId = parent?.traceId ?? h.traceId;
+        this.logDelivery(h.event, h.audience === 'room' ? h.target : undefined, delivered, span.spanContext(), publisherTraceId, { origin: h.origin, lagMs });
       } finally {
         span.end();
       }
@@ -307,12 +274,12 @@ export class WsBroadcaster implements OnModuleInit, OnApplicationShutdown {
     return delivered;
   }
 
-  private logDelivery(event: string, room: string | undefined, delivered: number, traceId: string | undefined, remote: { origin: string; lagMs: number } | undefined): void {
+  private logDelivery(event: string, room: string | undefined, delivered: number, spanContext: SpanContext, fallbackTraceId: string | undefined, remote: { origin: string; lagMs: number } | undefined): void {
     const logger = this.log.logger;
     const level = this.options.messageLogLevel;
     if (!logger.isLevelEnabled(level)) return;
     const fields: Record<string, unknown> = { [F.event]: event, [F.room]: room?.slice(0, MAX_ROOM_TEXT), [F.recipients]: delivered };
-    if (traceId) fields[F.traceId] = traceId;
+    addTraceFields(fields, spanContext, undefined, fallbackTraceId === undefined ? undefined : { traceId: fallbackTraceId });
     if (this.bus) fields[F.instanceId] = this.instanceId;
     if (remote) {
       fields[F.originInstanceId] = remote.origin;

@@ -1,9 +1,9 @@
 import type { Attributes, Context, Link } from '@opentelemetry/api';
-import type { WebSocket } from 'ws';
-import type { WsEventMetrics, WsGatewayMetrics } from '../telemetry/ws.metrics.js';
 import { CONNECTION_STATE } from '../model/tracing-ws.tokens.js';
-import type { WsTokenBucket } from '../policy/ws-token.bucket.js';
 import type { WsConnectionContext } from '../model/ws-connection.context.js';
+import type { WsClsStore } from '../model/ws-cls.store.js';
+import type { WsTransportConnection } from '../model/ws-transport.js';
+import type { WsEventMetrics, WsGatewayMetrics } from '../telemetry/ws.metrics.js';
 
 /** A message handler as Nest hands it to the adapter, with what dispatch needs precomputed. */
 export interface WsHandlerEntry {
@@ -12,17 +12,28 @@ export interface WsHandlerEntry {
   readonly metrics: WsEventMetrics;
 }
 
-/** Everything the library keeps per socket. Internal. */
+/** A rate-limit bucket: one token per frame. */
+export interface WsRateBucket {
+  take(now?: number): boolean;
+}
+
+/** Everything the library keeps per connection, whatever the transport. Internal. */
 export interface WsConnectionState {
-  readonly socket: WebSocket;
+  readonly transport: WsTransportConnection;
   readonly context: WsConnectionContext;
   readonly metrics: WsGatewayMetrics;
   /** OTel context holding the handshake span context (parent in `connection` mode). */
   readonly handshakeContext: Context;
   /** Attributes every message span starts with: what a sampler may decide on (user, force flag). */
   readonly spanAttributes: Attributes;
+  /** Attributes set on recording message spans only: what no sampler needs. */
+  readonly recordedAttributes: Attributes;
+  /** Links of a message span to the handshake span, built once (trace mode `message`). */
+  readonly handshakeLinks: Link[] | undefined;
   /** CLS store for connection-level code (handleConnection / handleDisconnect). */
-  readonly store: Record<symbol, unknown>;
+  readonly store: WsClsStore;
+  /** Reports an exception of a gateway's connection hook (see TracedGateway). */
+  readonly reportHookError: (err: unknown, hook: 'handleConnection' | 'handleDisconnect') => void;
   handlers: Map<string, WsHandlerEntry>;
   messagesIn: number;
   messagesOut: number;
@@ -35,31 +46,30 @@ export interface WsConnectionState {
   invalidCount: number;
   invalidWindowStart: number;
   /** Rate-limit bucket; undefined when rate limiting is off. */
-  readonly bucket: WsTokenBucket | undefined;
+  readonly bucket: WsRateBucket | undefined;
   /** Frames refused by the rate limit in a row. */
   refusedInARow: number;
   /** Since when the send buffer has been above the backpressure threshold (0: it is not). */
   congestedSince: number;
   /**
    * The code the server closed with when the peer's close frame can never arrive
-   * (ws stops reading after a protocol error), so metrics and logs show 1009, not 1006.
+   * (the transport stops reading after a protocol error), so metrics and logs
+   * show 1009 or 1013, not 1006.
    */
   serverCloseCode: number | undefined;
-  /** The socket is corked until the end of this turn of the event loop (see WsFrameSender). */
+  /** The transport is corked until the end of this turn of the event loop (see WsFrameSender). */
   corked: boolean;
-  /** Links of a message span to the handshake span, built once (trace mode `message`). */
-  readonly handshakeLinks: Link[] | undefined;
-  /** Attributes set on recording message spans only: what no sampler needs. */
-  readonly recordedAttributes: Attributes;
+  /** Timer that closes the connection when the user's credential expires. */
+  expiryTimer: NodeJS.Timeout | undefined;
 }
 
-type WithState = WebSocket & { [CONNECTION_STATE]?: WsConnectionState };
+type WithState = { [CONNECTION_STATE]?: WsConnectionState };
 
-/** The state of `socket`, when it was accepted by a {@link TracingWsAdapter}. */
-export function getConnectionState(socket: unknown): WsConnectionState | undefined {
-  return (socket as WithState | undefined)?.[CONNECTION_STATE];
+/** The state of a client (what a gateway handler receives), when a tracing adapter accepted it. */
+export function getConnectionState(client: unknown): WsConnectionState | undefined {
+  return typeof client === 'object' && client !== null ? (client as WithState)[CONNECTION_STATE] : undefined;
 }
 
-export function setConnectionState(socket: WebSocket, state: WsConnectionState): void {
-  (socket as WithState)[CONNECTION_STATE] = state;
+export function setConnectionState(client: object, state: WsConnectionState): void {
+  (client as WithState)[CONNECTION_STATE] = state;
 }

@@ -1,10 +1,8 @@
 import { applyDecorators, UseFilters } from '@nestjs/common';
-import { WS_CONNECTION_ERROR_EVENT } from '../model/tracing-ws.tokens.js';
+import { getConnectionState } from '../connection/ws-connection.state.js';
 import { TracingWsExceptionFilter } from './tracing-ws-exception.filter.js';
 
 type Hook = (this: unknown, socket: unknown, ...rest: unknown[]) => unknown;
-type Emitter = { emit?: (event: string, ...args: unknown[]) => boolean };
-
 /**
  * Wraps a connection hook so that a throw or a rejection is reported to the
  * connection's lifecycle (logged; `handleConnection` closes that socket with
@@ -13,9 +11,8 @@ type Emitter = { emit?: (event: string, ...args: unknown[]) => boolean };
 function guardHook(prototype: Record<string, unknown>, name: 'handleConnection' | 'handleDisconnect'): void {
   const original = prototype[name];
   if (typeof original !== 'function') return;
-  const report = (socket: unknown, err: unknown) => {
-    (socket as Emitter | undefined)?.emit?.(WS_CONNECTION_ERROR_EVENT, err, name);
-  };
+  // A socket of another adapter has no lifecycle to report to: its hook's error is dropped, not thrown.
+  const report = (socket: unknown, err: unknown) => getConnectionState(socket)?.reportHookError(err, name);
   prototype[name] = function (this: unknown, socket: unknown, ...rest: unknown[]) {
     try {
       const result = (original as Hook).call(this, socket, ...rest);

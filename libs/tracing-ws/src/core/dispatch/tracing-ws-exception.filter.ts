@@ -1,5 +1,5 @@
 import { Catch, Injectable, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
-import { WsTracingInterceptor } from './ws-message.dispatcher.js';
+import { WsMessageDispatcher } from './ws-message.dispatcher.js';
 
 /**
  * Turns any exception of a gateway handler, guard or pipe into an error frame
@@ -10,9 +10,9 @@ import { WsTracingInterceptor } from './ws-message.dispatcher.js';
 @Catch()
 @Injectable()
 export class TracingWsExceptionFilter implements ExceptionFilter {
-  constructor(private readonly interceptor: WsTracingInterceptor) {}
+  constructor(private readonly dispatcher: WsMessageDispatcher) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
-    this.interceptor.handleException(exception, host.switchToWs().getClient());
+    this.dispatcher.handleException(exception, host.switchToWs().getClient());
   }
 }

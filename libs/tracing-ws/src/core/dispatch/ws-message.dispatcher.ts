@@ -2,35 +2,54 @@ import { Inject, Injectable } from '@nestjs/common';
 import { context as otelContext, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Context, type Link, type Span, type Tracer } from '@opentelemetry/api';
 import { ClsService } from 'nestjs-cls';
 import { isObservable } from 'rxjs';
-import type { RawData } from 'ws';
-import type { WsMessageContext } from '../model/ws-connection.context.js';
-import type { WsConnectionState, WsHandlerEntry } from '../connection/ws-connection.state.js';
+import { getConnectionState, type WsConnectionState, type WsHandlerEntry } from '../connection/ws-connection.state.js';
 import { parseTraceparent } from '../model/trace-context.js';
-import { WS_EVENT_LABELS, WS_LOG_FIELDS as F, WS_LOG_MESSAGES, WS_SPAN_ATTRIBUTES as A } from '../model/tracing-ws.names.js';
-import { addTraceLogFields, connectionLogFields } from '../telemetry/ws-log.mixin.js';
-import { MessageSpanContext } from '../telemetry/span-context.js';
-import { WsLogger } from '../telemetry/ws.logger.js';
 import { WS_CONNECTION_CONTEXT, WS_MESSAGE_CONTEXT } from '../model/tracing-ws.constants.js';
+import { WS_EVENT_LABELS, WS_LOG_FIELDS as F, WS_LOG_MESSAGES, WS_SPAN_ATTRIBUTES as A } from '../model/tracing-ws.names.js';
 import { RESOLVED_OPTIONS, TRACER_NAME } from '../model/tracing-ws.tokens.js';
+import { currentWsStore, type WsClsStore } from '../model/ws-cls.store.js';
+import type { WsConnectionContext, WsMessageContext } from '../model/ws-connection.context.js';
+import { WS_ERROR_CODES, type WsErrorData, type WsFrameMeta } from '../model/ws-protocol.js';
 import type { ResolvedTracingWsOptions } from '../options/tracing-ws.options.js';
+import { WsAbusePolicy } from '../policy/ws-abuse.policy.js';
+import { WsAdmission } from '../policy/ws-admission.js';
+import { MessageSpanContext } from '../telemetry/span-context.js';
+import { chooseTraceId, connectionLine, messageLine } from '../telemetry/ws-log.fields.js';
+import { WsLogger } from '../telemetry/ws.logger.js';
 import { mapWsException, type WsMappedError } from './ws-exception.mapper.js';
 import { WsFrameSender } from './ws-frame.sender.js';
-import { WsAdmission } from '../policy/ws-admission.js';
-import { WS_CLOSE_CODES, WS_ERROR_CODES, type WsErrorData, type WsFrameMeta } from '../model/ws-protocol.js';
 
 /** A message being handled: the public context plus what dispatch tracks. Internal. */
-interface MessageState extends WsMessageContext {
-  readonly connection: WsConnectionState;
-  readonly startedAt: number;
-  /** The frame text, kept only when `logPayloadMaxLength` > 0. */
-  readonly payloadText: string | undefined;
-  failure: WsMappedError | undefined;
+class InFlightMessage implements WsMessageContext {
+  failure: WsMappedError | undefined = undefined;
+  readonly startedAt = performance.now();
+
+  constructor(
+    readonly event: string,
+    readonly id: string | undefined,
+    readonly traceId: string,
+    readonly spanId: string,
+    readonly span: Span,
+    readonly connection: WsConnectionState,
+    /** The frame text, kept only when `logPayloadMaxLength` > 0. */
+    readonly payloadText: string | undefined,
+  ) {}
+}
+
+/** A text frame as a transport holds it (a Buffer, a string): decoded by `toString()`. */
+export interface WsTextFrame {
+  toString(): string;
+}
+
+/** What a frame's `meta` may carry, validated. */
+interface FrameMeta {
+  readonly traceparent: unknown;
+  readonly id: string | undefined;
 }
 
 const MAX_MESSAGE_ID = 128;
-const OPEN = 1;
 
-function readMeta(meta: unknown): { traceparent: unknown; id: string | undefined } | undefined {
+function readMeta(meta: unknown): FrameMeta | undefined {
   if (typeof meta !== 'object' || meta === null) return undefined;
   const { traceparent, id } = meta as Record<string, unknown>;
   const safeId = typeof id === 'string' && id.length <= MAX_MESSAGE_ID ? id : typeof id === 'number' && Number.isFinite(id) ? String(id) : undefined;
@@ -38,17 +57,18 @@ function readMeta(meta: unknown): { traceparent: unknown; id: string | undefined
 }
 
 /**
- * Wraps every handled message: one span (`process <event>`, kind CONSUMER),
- * the CLS context (connection + message) and the OTel context entered once,
- * metrics, log lines, replies with `meta.traceId`, and error frames for
- * malformed, unknown and failed messages.
+ * Handles every frame a transport receives: admission (rate limit, drain),
+ * decoding of the `{event, data, meta}` JSON frame, then for a registered event
+ * one span (`process <event>`, kind CONSUMER), the CLS context (connection +
+ * message) and the OTel context entered once, metrics, log lines, replies with
+ * `meta.traceId`, and error frames for malformed, unknown and failed messages.
  *
  * It runs at the adapter's dispatch rather than in Nest's interceptor chain:
  * entering the contexts once where the frame arrives costs a fraction of a
- * guard plus an interceptor that each wrap the handler pipeline (PERF-NOTES.md).
+ * guard plus an interceptor that each wrap the handler pipeline.
  */
 @Injectable()
-export class WsTracingInterceptor {
+export class WsMessageDispatcher {
   private readonly tracer: Tracer = trace.getTracer(TRACER_NAME);
 
   constructor(
@@ -57,23 +77,34 @@ export class WsTracingInterceptor {
     private readonly log: WsLogger,
     private readonly sender: WsFrameSender,
     private readonly admission: WsAdmission,
+    private readonly abuse: WsAbusePolicy,
   ) {}
 
-  /** Handles one frame from a connection. Never throws. */
-  onFrame(state: WsConnectionState, data: RawData, isBinary: boolean): void {
-    const size = byteLength(data);
+  /** Registers the gateway handler of `event` on a connection. */
+  register(state: WsConnectionState, event: string, callback: WsHandlerEntry['callback']): void {
+    state.handlers.set(event, { callback, spanName: `process ${event}`, metrics: state.metrics.event(event) });
+  }
+
+  /**
+   * Handles one frame of `size` bytes: `content` is its text, decoded only once
+   * the frame is admitted, or `undefined` for a binary frame (refused: the
+   * protocol is JSON text). Never throws.
+   */
+  receive(state: WsConnectionState, content: WsTextFrame | undefined, size: number): void {
     state.messagesIn++;
     state.bytesIn += size;
     state.alive = true;
     state.metrics.sizeIn.observe(size);
-    if (state.bucket && !state.bucket.take()) return this.rateLimited(state);
-    state.refusedInARow = 0;
+    if (!this.abuse.admit(state)) {
+      if (this.abuse.rateLimited(state)) return;
+      return this.sendError(state, { code: WS_ERROR_CODES.rateLimited, message: 'Too many messages; slow down', retryable: true, internal: false }, state.context.traceId, undefined);
+    }
     if (this.admission.isDraining) {
       return this.sendError(state, { code: WS_ERROR_CODES.internal, message: 'Server is shutting down', retryable: true, internal: false }, state.context.traceId, undefined);
     }
-    if (isBinary) return this.refuse(state, WS_EVENT_LABELS.invalid, 'Binary frames are not supported; send JSON text', undefined);
+    if (content === undefined) return this.refuse(state, WS_EVENT_LABELS.invalid, 'Binary frames are not supported; send JSON text', undefined);
+    const text = content.toString();
     let frame: unknown;
-    const text = data.toString();
     try {
       frame = JSON.parse(text);
     } catch {
@@ -90,7 +121,27 @@ export class WsTracingInterceptor {
     this.dispatch(state, entry, event, payload, parsedMeta, size, this.options.logPayloadMaxLength > 0 ? text : undefined);
   }
 
-  private dispatch(state: WsConnectionState, entry: WsHandlerEntry, event: string, payload: unknown, meta: ReturnType<typeof readMeta>, size: number, payloadText: string | undefined): void {
+  /**
+   * Records a failed message and sends its error frame; called by
+   * {@link TracingWsExceptionFilter}. Outside a traced message (a filter bound
+   * on a gateway served by another adapter) it only sends the frame.
+   */
+  handleException(exception: unknown, client: unknown): void {
+    const message = currentWsStore(this.cls)?.[WS_MESSAGE_CONTEXT];
+    if (message instanceof InFlightMessage && message.connection.transport.client === client) return this.fail(message, exception);
+    const mapped = mapWsException(exception);
+    const text = JSON.stringify({ event: 'error', data: { code: mapped.code, message: mapped.message, retryable: mapped.retryable } });
+    const state = getConnectionState(client);
+    if (state) {
+      this.sender.send(state, text, WS_EVENT_LABELS.error);
+      return;
+    }
+    // A client of another adapter: anything with a ws-like `send` gets the frame.
+    const foreign = client as { readyState?: number; send?: (s: string) => void };
+    if (foreign.readyState === 1 && typeof foreign.send === 'function') foreign.send(text);
+  }
+
+  private dispatch(state: WsConnectionState, entry: WsHandlerEntry, event: string, payload: unknown, meta: FrameMeta | undefined, size: number, payloadText: string | undefined): void {
     let parent: Context = ROOT_CONTEXT;
     let links: Link[] | undefined;
     if (this.options.traceMode === 'connection') {
@@ -109,27 +160,16 @@ export class WsTracingInterceptor {
       span.setAttribute(A.messagingDestinationName, event);
       span.setAttribute(A.messagingMessageBodySize, size);
       if (meta?.id !== undefined) span.setAttribute(A.messagingMessageId, meta.id);
-      if (this.options.onMessageSpan) this.runSpanHook(span, event, payload, state);
+      if (this.options.onMessageSpan) this.runSpanHook(span, event, payload, state.context);
     }
     const spanContext = span.spanContext();
-    const valid = trace.isSpanContextValid(spanContext);
-    const message: MessageState = {
-      event,
-      id: meta?.id,
-      traceId: valid ? spanContext.traceId : state.context.traceId,
-      spanId: spanContext.spanId,
-      span,
-      connection: state,
-      startedAt: performance.now(),
-      payloadText,
-      failure: undefined,
-    };
-    const store = { [WS_CONNECTION_CONTEXT]: state.context, [WS_MESSAGE_CONTEXT]: message };
+    const message = new InFlightMessage(event, meta?.id, chooseTraceId(spanContext, undefined, state.context), spanContext.spanId, span, state, payloadText);
+    const store: WsClsStore = { [WS_CONNECTION_CONTEXT]: state.context, [WS_MESSAGE_CONTEXT]: message };
     this.admission.messageStarted();
     this.cls.runWith(store, () => otelContext.with(new MessageSpanContext(parent, span), () => void this.run(message, entry, payload)));
   }
 
-  private async run(message: MessageState, entry: WsHandlerEntry, payload: unknown): Promise<void> {
+  private async run(message: InFlightMessage, entry: WsHandlerEntry, payload: unknown): Promise<void> {
     try {
       const result = await entry.callback(payload, message.event);
       if (isObservable(result)) {
@@ -145,22 +185,7 @@ export class WsTracingInterceptor {
     }
   }
 
-  /**
-   * Records a failed message and sends its error frame; called by
-   * {@link TracingWsExceptionFilter}. Outside a traced message (a filter bound
-   * on a gateway served by another adapter) it only sends the frame.
-   */
-  handleException(exception: unknown, client: unknown): void {
-    const message = this.cls.get(WS_MESSAGE_CONTEXT) as MessageState | undefined;
-    if (message && message.connection.socket === client) return this.fail(message, exception);
-    const mapped = mapWsException(exception);
-    const socket = client as { readyState?: number; send?: (s: string) => void };
-    if (socket.readyState === OPEN && typeof socket.send === 'function') {
-      socket.send(JSON.stringify({ event: 'error', data: { code: mapped.code, message: mapped.message, retryable: mapped.retryable } }));
-    }
-  }
-
-  private fail(message: MessageState, exception: unknown): void {
+  private fail(message: InFlightMessage, exception: unknown): void {
     if (message.failure) return;
     const mapped = mapWsException(exception);
     message.failure = mapped;
@@ -182,7 +207,7 @@ export class WsTracingInterceptor {
     this.sendError(connection, mapped, message.traceId, message.id);
   }
 
-  private finish(message: MessageState, entry: WsHandlerEntry): void {
+  private finish(message: InFlightMessage, entry: WsHandlerEntry): void {
     this.admission.messageFinished();
     message.span.end();
     const seconds = (performance.now() - message.startedAt) / 1000;
@@ -197,9 +222,9 @@ export class WsTracingInterceptor {
     }
   }
 
-  private reply(message: MessageState, value: unknown): void {
+  private reply(message: InFlightMessage, value: unknown): void {
     const { connection } = message;
-    if (connection.socket.readyState !== OPEN) return;
+    if (!connection.transport.isOpen) return;
     let label = WS_EVENT_LABELS.other as string;
     let out = value;
     if (typeof value === 'object' && value !== null && typeof (value as { event?: unknown }).event === 'string') {
@@ -215,6 +240,7 @@ export class WsTracingInterceptor {
     this.sender.send(connection, JSON.stringify(out), label);
   }
 
+  /** Answers a malformed or unknown frame with an error frame; the abuse policy counts it. */
   private refuse(state: WsConnectionState, label: string, text: string, id: string | undefined): void {
     const eventMetrics = state.metrics.event(label);
     eventMetrics.received.inc();
@@ -222,41 +248,14 @@ export class WsTracingInterceptor {
     const logger = this.log.logger;
     if (logger.isLevelEnabled('debug')) {
       // Never the frame itself: it is the client's text.
-      logger.debug({ ...connectionLogFields(state.context), [F.traceId]: state.context.traceId, [F.event]: label, [F.errorCode]: code }, WS_LOG_MESSAGES.messageRejected);
+      const fields = connectionLine(state.context);
+      fields[F.event] = label;
+      fields[F.errorCode] = code;
+      logger.debug(fields, WS_LOG_MESSAGES.messageRejected);
     }
     eventMetrics.error(code);
     this.sendError(state, { code, message: text, retryable: false, internal: false }, state.context.traceId, id);
-    const { max, windowMs } = this.options.invalidFrames;
-    if (max === 0) return;
-    const now = performance.now();
-    if (now - state.invalidWindowStart > windowMs) {
-      state.invalidWindowStart = now;
-      state.invalidCount = 0;
-    }
-    if (++state.invalidCount > max) this.closeForAbuse(state, WS_CLOSE_CODES.badRequest, 'Too many invalid frames', 'invalid_frames');
-  }
-
-  private rateLimited(state: WsConnectionState): void {
-    state.metrics.rateLimited.inc();
-    state.metrics.event(WS_EVENT_LABELS.error).error(WS_ERROR_CODES.rateLimited);
-    if (++state.refusedInARow === 1) {
-      const logger = this.log.logger;
-      if (logger.isLevelEnabled('warn')) logger.warn({ ...connectionLogFields(state.context), [F.traceId]: state.context.traceId }, WS_LOG_MESSAGES.rateLimited);
-    }
-    const { closeAfterRefused } = this.options.rateLimit;
-    if (closeAfterRefused > 0 && state.refusedInARow >= closeAfterRefused) {
-      return this.closeForAbuse(state, WS_CLOSE_CODES.rateLimited, 'Rate limit exceeded', 'rate_limit');
-    }
-    this.sendError(state, { code: WS_ERROR_CODES.rateLimited, message: 'Too many messages; slow down', retryable: true, internal: false }, state.context.traceId, undefined);
-  }
-
-  private closeForAbuse(state: WsConnectionState, code: number, reason: string, why: string): void {
-    if (state.socket.readyState !== OPEN) return;
-    const logger = this.log.logger;
-    if (logger.isLevelEnabled('warn')) {
-      logger.warn({ ...connectionLogFields(state.context), [F.traceId]: state.context.traceId, [F.code]: code, [F.reason]: why }, WS_LOG_MESSAGES.closedForAbuse);
-    }
-    state.socket.close(code, reason);
+    this.abuse.invalidFrame(state);
   }
 
   private sendError(state: WsConnectionState, error: WsMappedError, traceId: string, id: string | undefined): void {
@@ -268,29 +267,24 @@ export class WsTracingInterceptor {
     this.sender.send(state, JSON.stringify({ event: 'error', data, meta }), WS_EVENT_LABELS.error);
   }
 
-  private runSpanHook(span: Span, event: string, data: unknown, state: WsConnectionState): void {
+  private runSpanHook(span: Span, event: string, data: unknown, connection: WsConnectionContext): void {
     try {
-      this.options.onMessageSpan!(span, { event, data, connection: state.context });
+      this.options.onMessageSpan!(span, { event, data, connection });
     } catch (err) {
       const logger = this.log.logger;
       if (logger.isLevelEnabled('warn')) {
-        logger.warn({ ...connectionLogFields(state.context), [F.event]: event, [F.hook]: 'onMessageSpan', [F.error]: err }, WS_LOG_MESSAGES.hookFailed);
+        const fields = connectionLine(connection);
+        fields[F.event] = event;
+        fields[F.hook] = 'onMessageSpan';
+        fields[F.error] = err;
+        logger.warn(fields, WS_LOG_MESSAGES.hookFailed);
       }
     }
   }
 
-  private messageFields(message: MessageState): Record<string, unknown> {
-    const fields = connectionLogFields(message.connection.context);
-    fields[F.event] = message.event;
+  private messageFields(message: InFlightMessage): Record<string, unknown> {
+    const fields = messageLine(message.connection.context, message);
     if (message.payloadText !== undefined) fields[F.payload] = message.payloadText.slice(0, this.options.logPayloadMaxLength);
-    const spanContext = message.span.spanContext();
-    if (trace.isSpanContextValid(spanContext)) addTraceLogFields(fields, spanContext);
-    else fields[F.traceId] = message.traceId;
     return fields;
   }
-}
-
-function byteLength(data: RawData): number {
-  if (Array.isArray(data)) return data.reduce((n, b) => n + b.length, 0);
-  return data instanceof ArrayBuffer ? data.byteLength : data.length;
 }

@@ -1,76 +1,30 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, TraceFlags, type Span, type Tracer } from '@opentelemetry/api';
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
 import { isIP } from 'node:net';
-import type { WsUser } from '../model/ws-connection.context.js';
+import { sanitizeClientText } from '../model/client-text.js';
+import { generateTraceId, normalizeTraceId, parseTraceparent, type WsTraceContext } from '../model/trace-context.js';
 import { WS_LOG_FIELDS as F, WS_LOG_MESSAGES, WS_SPAN_ATTRIBUTES as A } from '../model/tracing-ws.names.js';
-import { WsLogger } from '../telemetry/ws.logger.js';
-import { WsAdmission } from '../policy/ws-admission.js';
-import { WsMetrics } from '../telemetry/ws.metrics.js';
 import { RESOLVED_OPTIONS, TRACER_NAME } from '../model/tracing-ws.tokens.js';
-import type { ResolvedTracingWsOptions, WsAuthRequest, WsCredentialSource } from '../options/tracing-ws.options.js';
-import { generateTraceId, normalizeTraceId, parseTraceparent, type ParsedTraceContext } from '../model/trace-context.js';
+import type { WsUser } from '../model/ws-connection.context.js';
+import type { WsHandshakeRequest } from '../model/ws-handshake.request.js';
+import type { ResolvedTracingWsOptions, WsAuthRequest } from '../options/tracing-ws.options.js';
+import { WsAdmission } from '../policy/ws-admission.js';
+import { chooseTraceId, handshakeLine } from '../telemetry/ws-log.fields.js';
+import { WsLogger } from '../telemetry/ws.logger.js';
+import { WsMetrics } from '../telemetry/ws.metrics.js';
+import type { WsAcceptedHandshake, WsCredential, WsHandshakeOutcome, WsRejectedHandshake, WsRejectionReason } from './ws-handshake.outcome.js';
 
-/** Why a handshake was refused: the `reason` label and log field. */
-export type WsRejectionReason =
-  | 'origin_not_allowed'
-  | 'missing_credentials'
-  | 'invalid_credentials'
-  | 'auth_error'
-  | 'internal_error'
-  | 'shutting_down'
-  | 'connection_limit'
-  | 'ip_limit';
-
-/** A handshake that passed: becomes the connection's context at the 101. */
-export interface WsAcceptedHandshake {
-  readonly accepted: true;
-  readonly connectionId: string;
-  readonly traceId: string;
-  readonly span: Span;
-  readonly user: WsUser | undefined;
-  readonly remoteAddress: string | undefined;
-  readonly userAgent: string | undefined;
-  readonly origin: string | undefined;
-  readonly path: string;
-  readonly startedAt: number;
-  /** The handshake asked for force-sampling and `allowForceSampling` accepted. */
-  readonly forceSample: boolean;
-}
-
-/** A refused handshake: answered with `status` before any upgrade. */
-export interface WsRejectedHandshake {
-  readonly accepted: false;
-  readonly status: number;
-  readonly reason: WsRejectionReason;
-  readonly traceId: string;
-}
-
-export type WsHandshakeOutcome = WsAcceptedHandshake | WsRejectedHandshake;
-
-/** A credential found on the upgrade request. */
-export interface WsCredential {
-  readonly token: string;
-  readonly source: WsCredentialSource;
-}
-
-const MAX_HEADER_TEXT = 256;
 const MAX_TOKEN = 8192;
 const BEARER = /^bearer\s+(\S+)$/i;
 const SUBPROTOCOL_PREFIX = 'bearer.';
 
-/** Drops control characters and truncates: the only form in which a client string is logged. */
-export function sanitizeHeaderText(value: unknown): string | undefined {
-  if (typeof value !== 'string' || value.length === 0) return undefined;
-  // eslint-disable-next-line no-control-regex
-  return value.slice(0, MAX_HEADER_TEXT).replace(/[\u0000-\u001f\u007f]/g, '');
-}
-
 /**
- * Runs for every upgrade request, before the 101: origin allow-list, trace
- * context, authentication. Subclass it and override the protected hooks to
- * change one step (see README "Extending the guard").
+ * Runs for every connection request, before the transport accepts it: origin
+ * allow-list, trace context, authentication, connection limits. It sees the
+ * request through a transport-neutral {@link WsHandshakeRequest}. Subclass it
+ * and override the protected hooks to change one step (see README "Extending
+ * the guard").
  */
 @Injectable()
 export class WsHandshakeGuard {
@@ -83,11 +37,11 @@ export class WsHandshakeGuard {
     protected readonly admission: WsAdmission,
   ) {}
 
-  /** Checks one upgrade request for gateway `path`. Never throws. */
-  async check(request: IncomingMessage, path: string): Promise<WsHandshakeOutcome> {
+  /** Checks one connection request for gateway `path`. Never throws. */
+  async check(request: WsHandshakeRequest, path: string): Promise<WsHandshakeOutcome> {
     const startedAt = performance.now();
     const startTime = performance.timeOrigin + startedAt;
-    const url = parseRequestUrl(request);
+    const url = parseRequestUrl(request.url);
     const incoming = this.safely(() => this.extractTraceContext(request, url));
     // A bare trace id has no parent span: a random one stands in, and the session
     // is sampled, since whoever sent an id wants to find it.
@@ -100,7 +54,7 @@ export class WsHandshakeGuard {
         })
       : ROOT_CONTEXT;
     const remoteAddress = this.clientAddress(request);
-    const userAgent = sanitizeHeaderText(request.headers['user-agent']);
+    const userAgent = sanitizeClientText(request.headers['user-agent']);
     // The span is created once the user is known, back-dated to the start of the
     // handshake, so that a sampler sees `enduser.id` and can keep a chosen user's
     // whole session (WsForceSampler).
@@ -120,21 +74,17 @@ export class WsHandshakeGuard {
         },
         parent,
       );
-    const fallbackTraceId = incoming?.traceId ?? generateTraceId();
-    const traceIdOf = (span: Span): string => {
-      const spanContext = span.spanContext();
-      return trace.isSpanContextValid(spanContext) ? spanContext.traceId : fallbackTraceId;
-    };
+    const fallback = { traceId: incoming?.traceId ?? generateTraceId() };
     const reject = (status: number, reason: WsRejectionReason): WsRejectedHandshake => {
       const span = startSpan({});
-      const traceId = traceIdOf(span);
+      const traceId = chooseTraceId(span.spanContext(), undefined, fallback);
       this.finishRejected(span, path, startedAt, status, reason, traceId);
       return { accepted: false, status, reason, traceId };
     };
 
     try {
       if (this.admission.isDraining) return reject(503, 'shutting_down');
-      const origin = sanitizeHeaderText(request.headers.origin);
+      const origin = sanitizeClientText(request.headers.origin);
       if (!this.isOriginAllowed(request.headers.origin, request)) return reject(403, 'origin_not_allowed');
 
       let user: WsUser | undefined;
@@ -143,7 +93,7 @@ export class WsHandshakeGuard {
         try {
           user = (await this.authenticate({ token: credential.token, source: credential.source, request })) ?? undefined;
         } catch (err) {
-          this.log.logger.error({ [F.error]: err, [F.connectionTraceId]: fallbackTraceId, [F.path]: path }, WS_LOG_MESSAGES.authHookFailed);
+          this.log.logger.error({ ...handshakeLine(undefined, fallback.traceId, path), [F.error]: err }, WS_LOG_MESSAGES.authHookFailed);
           return reject(500, 'auth_error');
         }
         if (!user || typeof user.id !== 'string') return reject(401, 'invalid_credentials');
@@ -151,7 +101,7 @@ export class WsHandshakeGuard {
         return reject(401, 'missing_credentials');
       }
 
-      const forceSample = await this.forceSampleRequested(request, url, user, fallbackTraceId, path);
+      const forceSample = await this.forceSampleRequested(request, url, user, fallback.traceId, path);
       // Last, so that a slot is only taken by a handshake that passed every other check.
       const refusal = this.admission.acquire(remoteAddress);
       if (refusal) return reject(refusal.status, refusal.reason);
@@ -161,24 +111,30 @@ export class WsHandshakeGuard {
         ...(user ? { [A.enduserId]: user.id } : {}),
         ...(forceSample ? { [A.forceSample]: true } : {}),
       });
-      const traceId = traceIdOf(span);
+      const traceId = chooseTraceId(span.spanContext(), undefined, fallback);
       return { accepted: true, connectionId, traceId, span, user, remoteAddress, userAgent, origin, path, startedAt, forceSample };
     } catch (err) {
       // A faulty override must refuse one handshake, not crash the server.
-      this.log.logger.error({ [F.error]: err, [F.connectionTraceId]: fallbackTraceId, [F.path]: path }, WS_LOG_MESSAGES.handshakeRejected);
+      this.log.logger.error({ ...handshakeLine(undefined, fallback.traceId, path), [F.error]: err }, WS_LOG_MESSAGES.handshakeRejected);
       return reject(500, 'internal_error');
     }
   }
 
-  /** Ends the handshake span of an accepted upgrade, at the 101. */
+  /** Ends the handshake span of an accepted request, once the transport has accepted the connection. */
   finishAccepted(handshake: WsAcceptedHandshake): void {
     handshake.span.setAttribute(A.httpStatusCode, 101);
     handshake.span.end();
     this.metrics.gateway(handshake.path).handshakeDuration.observe((performance.now() - handshake.startedAt) / 1000);
   }
 
+  /** A request that passed but never became a connection (the peer went away first): gives its slot back. */
+  abandon(handshake: WsAcceptedHandshake): void {
+    this.admission.release(handshake.remoteAddress);
+    handshake.span.end();
+  }
+
   /** Whether `origin` may connect; an empty allow-list allows every origin. */
-  protected isOriginAllowed(origin: string | string[] | undefined, _request: IncomingMessage): boolean {
+  protected isOriginAllowed(origin: string | string[] | undefined, _request: WsHandshakeRequest): boolean {
     const allowed = this.options.allowedOrigins;
     if (allowed.length === 0) return true;
     if (typeof origin !== 'string') return false;
@@ -190,8 +146,8 @@ export class WsHandshakeGuard {
    * `X-Trace-ID` header, `traceparent` then `traceId` query parameter.
    * Invalid values are skipped, never echoed.
    */
-  protected extractTraceContext(request: IncomingMessage, url: URL | undefined): ParsedTraceContext | undefined {
-    const fromId = (value: unknown): ParsedTraceContext | undefined => {
+  protected extractTraceContext(request: WsHandshakeRequest, url: URL | undefined): WsTraceContext | undefined {
+    const fromId = (value: unknown): WsTraceContext | undefined => {
       const traceId = normalizeTraceId(value);
       return traceId ? { traceId, spanId: undefined, traceFlags: TraceFlags.SAMPLED } : undefined;
     };
@@ -205,7 +161,7 @@ export class WsHandshakeGuard {
   }
 
   /** The bearer credential: `Authorization` header, `access_token` query parameter, or `bearer.<token>` subprotocol. */
-  protected extractCredential(request: IncomingMessage, url: URL | undefined): WsCredential | undefined {
+  protected extractCredential(request: WsHandshakeRequest, url: URL | undefined): WsCredential | undefined {
     const usable = (token: string | null | undefined): token is string => !!token && token.length <= MAX_TOKEN;
     const header = request.headers.authorization;
     if (typeof header === 'string' && header.length <= MAX_TOKEN + 7) {
@@ -231,18 +187,18 @@ export class WsHandshakeGuard {
     return this.options.authenticate ? this.options.authenticate(request) : undefined;
   }
 
-  /** The client's address: the socket's, or the first `X-Forwarded-For` hop when `trustProxy` is on. */
-  protected clientAddress(request: IncomingMessage): string | undefined {
+  /** The client's address: the TCP peer's, or the first `X-Forwarded-For` hop when `trustProxy` is on. */
+  protected clientAddress(request: WsHandshakeRequest): string | undefined {
     if (this.options.trustProxy) {
       const xff = request.headers['x-forwarded-for'];
       const first = typeof xff === 'string' ? xff.slice(0, 512).split(',')[0]?.trim() : undefined;
       if (first && isIP(first)) return first;
     }
-    return request.socket.remoteAddress;
+    return request.remoteAddress;
   }
 
   /** Whether the handshake asks for force-sampling and the app's hook allows this user. */
-  protected async forceSampleRequested(request: IncomingMessage, url: URL | undefined, user: WsUser | undefined, traceId: string, path: string): Promise<boolean> {
+  protected async forceSampleRequested(request: WsHandshakeRequest, url: URL | undefined, user: WsUser | undefined, traceId: string, path: string): Promise<boolean> {
     const hook = this.options.allowForceSampling;
     if (!hook) return false;
     const asked = request.headers['x-force-sample'] === '1' || url?.searchParams.get('forceSample') === '1';
@@ -250,7 +206,7 @@ export class WsHandshakeGuard {
     try {
       return (await hook(user, request)) === true;
     } catch (err) {
-      this.log.logger.warn({ [F.error]: err, [F.hook]: 'allowForceSampling', [F.connectionTraceId]: traceId, [F.path]: path }, WS_LOG_MESSAGES.hookFailed);
+      this.log.logger.warn({ ...handshakeLine(undefined, traceId, path), [F.error]: err, [F.hook]: 'allowForceSampling' }, WS_LOG_MESSAGES.hookFailed);
       return false;
     }
   }
@@ -271,13 +227,16 @@ export class WsHandshakeGuard {
     const gateway = this.metrics.gateway(path);
     gateway.rejected(reason);
     gateway.handshakeDuration.observe((performance.now() - startedAt) / 1000);
-    this.log.logger.warn({ [F.reason]: reason, [F.status]: status, [F.traceId]: traceId, [F.path]: path }, WS_LOG_MESSAGES.handshakeRejected);
+    const fields = handshakeLine(span.spanContext(), traceId, path);
+    fields[F.reason] = reason;
+    fields[F.status] = status;
+    this.log.logger.warn(fields, WS_LOG_MESSAGES.handshakeRejected);
   }
 }
 
-function parseRequestUrl(request: IncomingMessage): URL | undefined {
+function parseRequestUrl(target: string): URL | undefined {
   try {
-    return new URL(request.url ?? '/', 'http://localhost');
+    return new URL(target || '/', 'http://localhost');
   } catch {
     return undefined;
   }

@@ -1,25 +1,35 @@
 import { Injectable } from '@nestjs/common';
 import { ROOT_CONTEXT, trace } from '@opentelemetry/api';
-import type { WebSocket } from 'ws';
 import { WsBroadcaster } from '../broadcast/ws.broadcaster.js';
-import type { WsAcceptedHandshake } from '../handshake/ws-handshake.guard.js';
-import { WsHandshakeGuard } from '../handshake/ws-handshake.guard.js';
-import { WS_EVENT_LABELS, WS_LOG_FIELDS as F, WS_LOG_MESSAGES, WS_SPAN_ATTRIBUTES as A } from '../model/tracing-ws.names.js';
-import { addTraceLogFields, connectionLogFields } from '../telemetry/ws-log.mixin.js';
-import { WsLogger } from '../telemetry/ws.logger.js';
-import { WS_CLOSE_CODES, WS_ERROR_CODES } from '../model/ws-protocol.js';
-import { WsAdmission } from '../policy/ws-admission.js';
-import { WsMetrics } from '../telemetry/ws.metrics.js';
-import { WS_CONNECTION_CONTEXT } from '../model/tracing-ws.constants.js';
-import { WS_CONNECTION_ERROR_EVENT } from '../model/tracing-ws.tokens.js';
-import type { WsConnectionContext } from '../model/ws-connection.context.js';
 import { setConnectionState, type WsConnectionState } from '../connection/ws-connection.state.js';
+import { WsHandshakeGuard } from '../handshake/ws-handshake.guard.js';
+import type { WsAcceptedHandshake } from '../handshake/ws-handshake.outcome.js';
+import { sanitizeClientText } from '../model/client-text.js';
+import { WS_CONNECTION_CONTEXT } from '../model/tracing-ws.constants.js';
+import { WS_EVENT_LABELS, WS_LOG_FIELDS as F, WS_LOG_MESSAGES, WS_SPAN_ATTRIBUTES as A } from '../model/tracing-ws.names.js';
+import type { WsConnectionContext } from '../model/ws-connection.context.js';
+import { WS_CLOSE_CODES, WS_ERROR_CODES } from '../model/ws-protocol.js';
+import type { WsTransportConnection } from '../model/ws-transport.js';
+import { WsAdmission } from '../policy/ws-admission.js';
+import { connectionLine, type WsLogFields } from '../telemetry/ws-log.fields.js';
+import { WsLogger } from '../telemetry/ws.logger.js';
+import { WsMetrics } from '../telemetry/ws.metrics.js';
 
+/** Longest close reason a peer may send (RFC 6455: 123 bytes). */
 const MAX_CLOSE_REASON = 123;
+/** setTimeout holds 2^31-1 ms at most. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
-/** Opens and closes connections: context, gauge, counters, lifecycle log lines. */
+/**
+ * Opens and closes connections, whatever the transport: the connection's
+ * context and state, the gauge and counters, rooms, credential expiry, and the
+ * lifecycle log lines. Transports report what happens to their sockets here.
+ */
 @Injectable()
 export class WsConnectionLifecycle {
+  /** Connections being closed by a shutdown, and who waits for each. */
+  private readonly closing = new Map<WsConnectionState, () => void>();
+
   constructor(
     private readonly guard: WsHandshakeGuard,
     private readonly metrics: WsMetrics,
@@ -28,8 +38,8 @@ export class WsConnectionLifecycle {
     private readonly admission: WsAdmission,
   ) {}
 
-  /** Called at the 101: turns the handshake into the socket's connection state. */
-  open(socket: WebSocket, handshake: WsAcceptedHandshake): WsConnectionState {
+  /** Called when the transport has accepted the connection: turns the handshake into its state. */
+  open(transport: WsTransportConnection, handshake: WsAcceptedHandshake): WsConnectionState {
     this.guard.finishAccepted(handshake);
     const handshakeSpanContext = handshake.span.spanContext();
     const context: WsConnectionContext = Object.freeze({
@@ -45,7 +55,7 @@ export class WsConnectionLifecycle {
     });
     const gateway = this.metrics.gateway(handshake.path);
     const state: WsConnectionState = {
-      socket,
+      transport,
       context,
       metrics: gateway,
       handshakeContext: trace.setSpanContext(ROOT_CONTEXT, handshakeSpanContext),
@@ -64,6 +74,7 @@ export class WsConnectionLifecycle {
       }),
       handshakeLinks: trace.isSpanContextValid(handshakeSpanContext) ? [{ context: handshakeSpanContext }] : undefined,
       store: { [WS_CONNECTION_CONTEXT]: context },
+      reportHookError: (err, hook) => this.hookFailed(state, err, hook),
       handlers: new Map(),
       messagesIn: 0,
       messagesOut: 0,
@@ -78,8 +89,9 @@ export class WsConnectionLifecycle {
       congestedSince: 0,
       serverCloseCode: undefined,
       corked: false,
+      expiryTimer: undefined,
     };
-    setConnectionState(socket, state);
+    setConnectionState(transport.client, state);
     this.broadcaster.track(state);
     gateway.active.inc();
     gateway.opened.inc();
@@ -88,69 +100,35 @@ export class WsConnectionLifecycle {
       [F.origin]: context.origin,
       [F.userAgent]: context.userAgent,
     });
-    socket.on('pong', () => (state.alive = true));
-    socket.on('error', (err: Error & { code?: string }) => this.onSocketError(state, err));
-    socket.on(WS_CONNECTION_ERROR_EVENT, (err: unknown, where: string) => this.onHandlerError(state, err, where));
-    const expiry = this.scheduleExpiry(state);
-    socket.once('close', (code: number, reason: Buffer) => {
-      if (expiry) clearTimeout(expiry);
-      this.close(state, code, reason);
-    });
+    this.scheduleExpiry(state);
     return state;
   }
 
-  /** Closes the socket with 4401 when the user's credential expires. */
-  private scheduleExpiry(state: WsConnectionState): NodeJS.Timeout | undefined {
-    const expiresAt = state.context.user?.expiresAt;
-    const at = expiresAt instanceof Date ? expiresAt.getTime() : typeof expiresAt === 'number' ? expiresAt : undefined;
-    if (at === undefined || !Number.isFinite(at)) return undefined;
-    const fire = () => {
-      this.logLine('info', state, WS_LOG_MESSAGES.authExpired, {});
-      state.socket.close(WS_CLOSE_CODES.unauthorized, 'Authentication expired');
-    };
-    const delay = at - Date.now();
-    if (delay <= 0) {
-      setImmediate(fire);
-      return undefined;
-    }
-    // setTimeout holds 2^31-1 ms at most; a later expiry re-arms on the next connection.
-    const timer = setTimeout(fire, Math.min(delay, 2 ** 31 - 1));
-    timer.unref();
-    return timer;
+  /** The peer answered a heartbeat probe. */
+  heard(state: WsConnectionState): void {
+    state.alive = true;
   }
 
-  private onSocketError(state: WsConnectionState, err: Error & { code?: string }): void {
-    if (err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH') {
-      // ws closes the socket with 1009 itself and stops reading, so the peer's close never arrives.
-      state.serverCloseCode = WS_CLOSE_CODES.messageTooBig;
-      state.metrics.event(WS_EVENT_LABELS.invalid).error(WS_ERROR_CODES.payloadTooLarge);
-      this.logLine('warn', state, WS_LOG_MESSAGES.payloadTooLarge, { [F.code]: WS_CLOSE_CODES.messageTooBig });
-      return;
-    }
+  /** The transport refused a frame over `maxPayloadBytes` and closes with 1009 itself (the peer's close never arrives). */
+  payloadTooLarge(state: WsConnectionState): void {
+    state.serverCloseCode = WS_CLOSE_CODES.messageTooBig;
+    state.metrics.event(WS_EVENT_LABELS.invalid).error(WS_ERROR_CODES.payloadTooLarge);
+    this.logLine('warn', state, WS_LOG_MESSAGES.payloadTooLarge, { [F.code]: WS_CLOSE_CODES.messageTooBig });
+  }
+
+  /** The peer broke the transport's protocol; the transport closes the connection. */
+  protocolError(state: WsConnectionState, err: Error & { code?: string }): void {
     this.logLine('warn', state, WS_LOG_MESSAGES.closedForAbuse, { [F.error]: err, [F.errorCode]: err.code });
   }
 
-  private onHandlerError(state: WsConnectionState, err: unknown, where: string): void {
-    this.logLine('error', state, WS_LOG_MESSAGES.connectionHandlerFailed, { [F.error]: err, [F.hook]: where });
-    if (where === 'handleConnection') state.socket.close(WS_CLOSE_CODES.internalError, 'Internal error');
-  }
-
-  private logLine(level: 'info' | 'warn' | 'error', state: WsConnectionState, msg: string, extra: Record<string, unknown>): void {
-    const logger = this.log.logger;
-    if (!logger.isLevelEnabled(level)) return;
-    const fields = connectionLogFields(state.context);
-    const spanContext = state.context.handshakeSpanContext;
-    if (trace.isSpanContextValid(spanContext)) addTraceLogFields(fields, spanContext);
-    else fields[F.traceId] = state.context.traceId;
-    fields[F.path] = state.context.path;
-    logger[level](Object.assign(fields, extra), msg);
-  }
-
-  private close(state: WsConnectionState, peerCode: number, reason: Buffer): void {
+  /** The connection is gone: `peerCode` and `reason` as the transport saw them. Idempotent. */
+  closed(state: WsConnectionState, peerCode: number, reason: string): void {
     if (state.closed) return;
     const code = state.serverCloseCode ?? peerCode;
     state.closed = true;
+    if (state.expiryTimer) clearTimeout(state.expiryTimer);
     const { context, metrics } = state;
+    this.broadcaster.untrack(state);
     this.admission.release(context.remoteAddress);
     this.admission.releaseBucket(context.user?.id);
     const seconds = (Date.now() - context.openedAt) / 1000;
@@ -160,12 +138,71 @@ export class WsConnectionLifecycle {
     this.logLine('info', state, WS_LOG_MESSAGES.disconnected, {
       [F.code]: code,
       // The reason is the peer's text: truncated and stripped of control characters.
-      [F.reason]: reason.toString('utf8', 0, MAX_CLOSE_REASON).replace(/[\u0000-\u001f\u007f]/g, ''),
+      [F.reason]: sanitizeClientText(reason, MAX_CLOSE_REASON) ?? '',
       [F.durationMs]: Math.round(seconds * 1000),
       [F.messagesIn]: state.messagesIn,
       [F.messagesOut]: state.messagesOut,
       [F.bytesIn]: state.bytesIn,
       [F.bytesOut]: state.bytesOut,
     });
+    this.closing.get(state)?.();
+  }
+
+  /**
+   * Graceful shutdown of one gateway's connections: new frames are answered
+   * with an error while in-flight handlers finish (their replies go out), then
+   * every connection gets 1001; whoever has not closed by `deadline` (ms since
+   * the epoch) is terminated.
+   */
+  async shutdown(states: readonly WsConnectionState[], path: string, deadline: number): Promise<void> {
+    const log = this.log.logger;
+    if (log.isLevelEnabled('info')) log.info({ [F.path]: path, [F.clients]: states.length }, WS_LOG_MESSAGES.shutdown);
+    await this.admission.drain(Math.max(0, deadline - Date.now()));
+    const closed = states.map((state) => new Promise<void>((resolve) => {
+      if (state.closed) return resolve();
+      this.closing.set(state, resolve);
+      state.transport.close(WS_CLOSE_CODES.goingAway, 'Server shutting down');
+    }));
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.all(closed), new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, deadline - Date.now()))))]);
+    clearTimeout(timer);
+    for (const state of states) {
+      this.closing.delete(state);
+      if (!state.closed) state.transport.terminate();
+    }
+  }
+
+  private hookFailed(state: WsConnectionState, err: unknown, hook: 'handleConnection' | 'handleDisconnect'): void {
+    this.logLine('error', state, WS_LOG_MESSAGES.connectionHandlerFailed, { [F.error]: err, [F.hook]: hook });
+    if (hook === 'handleConnection') state.transport.close(WS_CLOSE_CODES.internalError, 'Internal error');
+  }
+
+  /** Closes the connection with 4401 when the user's credential expires. */
+  private scheduleExpiry(state: WsConnectionState): void {
+    const expiresAt = state.context.user?.expiresAt;
+    const at = expiresAt instanceof Date ? expiresAt.getTime() : typeof expiresAt === 'number' ? expiresAt : undefined;
+    if (at === undefined || !Number.isFinite(at)) return;
+    const arm = (): void => {
+      const delay = at - Date.now();
+      if (delay > 0) {
+        // A timer holds about 24.8 days at most: a later expiry is looked at again when it fires.
+        state.expiryTimer = setTimeout(arm, Math.min(delay, MAX_TIMER_MS));
+        state.expiryTimer.unref();
+        return;
+      }
+      state.expiryTimer = undefined;
+      if (state.closed) return;
+      this.logLine('info', state, WS_LOG_MESSAGES.authExpired, {});
+      state.transport.close(WS_CLOSE_CODES.unauthorized, 'Authentication expired');
+    };
+    // Already expired: closed right after the connection's hooks have run.
+    if (at <= Date.now()) setImmediate(arm);
+    else arm();
+  }
+
+  private logLine(level: 'info' | 'warn' | 'error', state: WsConnectionState, msg: string, extra: WsLogFields): void {
+    const logger = this.log.logger;
+    if (!logger.isLevelEnabled(level)) return;
+    logger[level](Object.assign(connectionLine(state.context), extra), msg);
   }
 }

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 
 /** A trace context read from a handshake or a frame, already validated. */
-export interface ParsedTraceContext {
+export interface WsTraceContext {
   /** 32 lowercase hex, not all zeros. */
   traceId: string;
   /** 16 lowercase hex, present only when a full traceparent was given. */
@@ -37,7 +37,7 @@ export function normalizeTraceId(value: unknown): string | undefined {
  * lowercase only, version `ff` refused, version `00` exactly 55 characters,
  * trace and parent ids not all zeros.
  */
-export function parseTraceparent(value: unknown): ParsedTraceContext | undefined {
+export function parseTraceparent(value: unknown): WsTraceContext | undefined {
   if (typeof value !== 'string' || value.length < 55 || value.length > MAX_INPUT) return undefined;
   const m = TRACEPARENT.exec(value);
   if (!m) return undefined;

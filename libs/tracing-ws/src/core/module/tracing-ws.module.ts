@@ -7,7 +7,10 @@ import { WsContextService } from './ws-context.service.js';
 import { WsHandshakeGuard } from '../handshake/ws-handshake.guard.js';
 import { TracingWsExceptionFilter } from '../dispatch/tracing-ws-exception.filter.js';
 import { WsFrameSender } from '../dispatch/ws-frame.sender.js';
-import { WsTracingInterceptor } from '../dispatch/ws-message.dispatcher.js';
+import { WsMessageDispatcher } from '../dispatch/ws-message.dispatcher.js';
+import { WsHeartbeat } from '../lifecycle/ws-heartbeat.js';
+import { WsAbusePolicy } from '../policy/ws-abuse.policy.js';
+import { WsBackpressure } from '../policy/ws-backpressure.js';
 import { WsAdmission } from '../policy/ws-admission.js';
 import { WsUnhandledRejections } from '../telemetry/ws-unhandled-rejections.js';
 import { HttpMetricsMiddleware } from '../telemetry/http-metrics.middleware.js';
@@ -43,7 +46,10 @@ import { resolveTracingWsOptions, type ResolvedTracingWsOptions } from '../optio
     WsMetrics,
     WsHandshakeGuard,
     WsConnectionLifecycle,
-    WsTracingInterceptor,
+    WsMessageDispatcher,
+    WsHeartbeat,
+    WsBackpressure,
+    WsAbusePolicy,
     TracingWsExceptionFilter,
     WsContextService,
     WsFrameSender,
@@ -53,7 +59,19 @@ import { resolveTracingWsOptions, type ResolvedTracingWsOptions } from '../optio
     WsAdmission,
     WsUnhandledRejections,
   ],
-  exports: [RESOLVED_OPTIONS, WsLogger, WsMetrics, WsHandshakeGuard, WsConnectionLifecycle, WsTracingInterceptor, TracingWsExceptionFilter, WsContextService, WsFrameSender, WsBroadcaster, WsAdmission, ClsModule],
+    // What a transport adapter resolves from the app, and what gateways inject.
+  exports: [
+    RESOLVED_OPTIONS,
+    WsLogger,
+    WsHandshakeGuard,
+    WsConnectionLifecycle,
+    WsMessageDispatcher,
+    WsHeartbeat,
+    TracingWsExceptionFilter,
+    WsContextService,
+    WsBroadcaster,
+    ClsModule,
+  ],
 })
 export class TracingWsModule extends TracingWsConfigurableModule implements NestModule {
   constructor(@Inject(RESOLVED_OPTIONS) private readonly options: ResolvedTracingWsOptions) {

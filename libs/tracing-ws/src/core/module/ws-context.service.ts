@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { ClsService } from 'nestjs-cls';
 import { WS_CONNECTION_CONTEXT, WS_MESSAGE_CONTEXT } from '../model/tracing-ws.constants.js';
+import { currentWsStore } from '../model/ws-cls.store.js';
+import { chooseTraceId } from '../telemetry/ws-log.fields.js';
 import type { WsConnectionContext, WsMessageContext, WsUser } from '../model/ws-connection.context.js';
 
 /**
@@ -19,12 +21,12 @@ export class WsContextService {
 
   /** The connection context, or `undefined` outside a connection. */
   get connection(): WsConnectionContext | undefined {
-    return this.cls.get(WS_CONNECTION_CONTEXT) as WsConnectionContext | undefined;
+    return currentWsStore(this.cls)?.[WS_CONNECTION_CONTEXT];
   }
 
   /** The message being handled, or `undefined` outside a message handler. */
   get message(): WsMessageContext | undefined {
-    return this.cls.get(WS_MESSAGE_CONTEXT) as WsMessageContext | undefined;
+    return currentWsStore(this.cls)?.[WS_MESSAGE_CONTEXT];
   }
 
   /** Id of the current connection. */
@@ -34,7 +36,8 @@ export class WsContextService {
 
   /** Trace id of the current message, else of the connection's handshake. */
   get traceId(): string | undefined {
-    return this.message?.traceId ?? this.connection?.traceId;
+    const store = currentWsStore(this.cls);
+    return chooseTraceId(undefined, store?.[WS_MESSAGE_CONTEXT], store?.[WS_CONNECTION_CONTEXT]);
   }
 
   /** The authenticated user of the current connection. */

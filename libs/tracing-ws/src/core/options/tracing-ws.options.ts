@@ -1,8 +1,8 @@
 import type { Span } from '@opentelemetry/api';
-import type { IncomingMessage } from 'node:http';
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { WsConnectionContext, WsUser } from '../model/ws-connection.context.js';
+import type { WsHandshakeRequest } from '../model/ws-handshake.request.js';
 
 /** Where the credential of a handshake was found. */
 export type WsCredentialSource = 'header' | 'query' | 'subprotocol';
@@ -13,8 +13,8 @@ export interface WsAuthRequest {
   readonly token: string;
   /** Where the token was found. */
   readonly source: WsCredentialSource;
-  /** The raw upgrade request (headers, socket), for hooks that need more. */
-  readonly request: IncomingMessage;
+  /** The connection request (headers, URL, peer address; the transport's own request as `raw`). */
+  readonly request: WsHandshakeRequest;
 }
 
 /**
@@ -44,7 +44,7 @@ export interface WsMessageSpanInfo {
 export type WsMessageSpanHook = (span: Span, message: WsMessageSpanInfo) => void;
 
 /** Decides whether a user may ask for their session to be force-sampled. */
-export type WsForceSampleHook = (user: WsUser | undefined, request: IncomingMessage) => boolean | Promise<boolean>;
+export type WsForceSampleHook = (user: WsUser | undefined, request: WsHandshakeRequest) => boolean | Promise<boolean>;
 
 /** Prometheus metric settings. */
 export interface TracingWsMetricsOptions {

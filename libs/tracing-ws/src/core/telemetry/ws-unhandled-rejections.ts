@@ -1,10 +1,10 @@
 import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { ClsService } from 'nestjs-cls';
-import type { WsConnectionContext, WsMessageContext } from '../model/ws-connection.context.js';
 import { WS_LOG_FIELDS as F, WS_LOG_MESSAGES } from '../model/tracing-ws.names.js';
-import { connectionLogFields } from './ws-log.mixin.js';
+import { connectionLine, messageLine } from './ws-log.fields.js';
 import { WsLogger } from './ws.logger.js';
 import { WS_CONNECTION_CONTEXT, WS_MESSAGE_CONTEXT } from '../model/tracing-ws.constants.js';
+import { currentWsStore } from '../model/ws-cls.store.js';
 import { RESOLVED_OPTIONS } from '../model/tracing-ws.tokens.js';
 import type { ResolvedTracingWsOptions } from '../options/tracing-ws.options.js';
 
@@ -35,21 +35,16 @@ export class WsUnhandledRejections implements OnModuleInit, OnModuleDestroy {
   }
 
   private onRejection(reason: unknown): void {
-    const connection = this.cls.get(WS_CONNECTION_CONTEXT) as WsConnectionContext | undefined;
+    const store = currentWsStore(this.cls);
+    const connection = store?.[WS_CONNECTION_CONTEXT];
     if (!connection) {
       // Not ours: keep Node's behaviour when no one else listens.
       if (process.listenerCount('unhandledRejection') === 1) throw reason;
       return;
     }
-    const message = this.cls.get(WS_MESSAGE_CONTEXT) as WsMessageContext | undefined;
-    this.log.logger.error(
-      {
-        ...connectionLogFields(connection),
-        [F.traceId]: message?.traceId ?? connection.traceId,
-        ...(message ? { [F.spanId]: message.spanId, [F.event]: message.event } : {}),
-        [F.error]: reason,
-      },
-      WS_LOG_MESSAGES.unhandledRejection,
-    );
+    const message = store[WS_MESSAGE_CONTEXT];
+    const fields = message ? messageLine(connection, message) : connectionLine(connection);
+    fields[F.error] = reason;
+    this.log.logger.error(fields, WS_LOG_MESSAGES.unhandledRejection);
   }
 }

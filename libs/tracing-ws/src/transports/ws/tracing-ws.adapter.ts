@@ -7,49 +7,51 @@ import type { IncomingMessage } from 'node:http';
 import { STATUS_CODES } from 'node:http';
 import type { Observable } from 'rxjs';
 import type { RawData, WebSocket, WebSocketServer } from 'ws';
+import { getConnectionState, type WsConnectionState } from '../../core/connection/ws-connection.state.js';
+import { WsMessageDispatcher } from '../../core/dispatch/ws-message.dispatcher.js';
+import { WsHandshakeGuard } from '../../core/handshake/ws-handshake.guard.js';
+import type { WsAcceptedHandshake } from '../../core/handshake/ws-handshake.outcome.js';
 import { WsConnectionLifecycle } from '../../core/lifecycle/ws-connection.lifecycle.js';
-import { getConnectionState, type WsHandlerEntry } from '../../core/connection/ws-connection.state.js';
-import { WsHandshakeGuard, type WsAcceptedHandshake } from '../../core/handshake/ws-handshake.guard.js';
-import { WsTracingInterceptor } from '../../core/dispatch/ws-message.dispatcher.js';
-import { WsFrameSender } from '../../core/dispatch/ws-frame.sender.js';
+import { WsHeartbeat } from '../../core/lifecycle/ws-heartbeat.js';
+import { RESOLVED_OPTIONS } from '../../core/model/tracing-ws.tokens.js';
+import type { WsHandshakeRequest } from '../../core/model/ws-handshake.request.js';
 import { WS_CLOSE_CODES } from '../../core/model/ws-protocol.js';
-import { WsAdmission } from '../../core/policy/ws-admission.js';
-import { WS_LOG_FIELDS, WS_LOG_MESSAGES } from '../../core/model/tracing-ws.names.js';
-import { connectionLogFields } from '../../core/telemetry/ws-log.mixin.js';
-import { WsLogger } from '../../core/telemetry/ws.logger.js';
-import { WsMetrics } from '../../core/telemetry/ws.metrics.js';
-import { HANDSHAKE_RESULT, RESOLVED_OPTIONS } from '../../core/model/tracing-ws.tokens.js';
 import type { ResolvedTracingWsOptions } from '../../core/options/tracing-ws.options.js';
+import { WsSocketConnection } from './ws-socket.connection.js';
+
+/** Where the handshake leaves its outcome on the upgrade request, between the check and the 101. */
+const HANDSHAKE_RESULT = Symbol('tracing-ws:handshake');
 
 type UpgradeRequest = IncomingMessage & { [HANDSHAKE_RESULT]?: WsAcceptedHandshake };
 type VerifyCallback = (result: boolean, code?: number, message?: string, headers?: Record<string, string>) => void;
 
-interface Runtime {
+/** The core services this transport drives, resolved once from the app. */
+interface Core {
   readonly options: ResolvedTracingWsOptions;
-  readonly admission: WsAdmission;
-  readonly metrics: WsMetrics;
-  readonly sender: WsFrameSender;
   readonly guard: WsHandshakeGuard;
   readonly lifecycle: WsConnectionLifecycle;
-  readonly interceptor: WsTracingInterceptor;
+  readonly dispatcher: WsMessageDispatcher;
+  readonly heartbeat: WsHeartbeat;
   readonly cls: ClsService;
-  readonly log: WsLogger;
 }
 
 const BEARER_SUBPROTOCOL = 'bearer.';
+/** ws's error code for a frame over `maxPayload` (it closes with 1009 itself). */
+const PAYLOAD_TOO_LARGE = 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH';
 /** Handshakes that reached the 101; the others give their slot back when their socket closes. */
 const connectedHandshakes = new WeakSet<WsAcceptedHandshake>();
 
 /**
  * The `@nestjs/platform-ws` adapter with the handshake guard before every 101,
- * connection lifecycle telemetry, and traced dispatch of every frame.
+ * connection lifecycle telemetry, and traced dispatch of every frame. It maps
+ * ws's events onto the transport-independent core and does nothing else.
  *
  * @example
  * const app = await NestFactory.create(AppModule);
  * app.useWebSocketAdapter(new TracingWsAdapter(app));
  */
 export class TracingWsAdapter extends WsAdapter {
-  private runtime: Runtime | undefined;
+  private core: Core | undefined;
   private readonly heartbeats = new Map<WebSocketServer, NodeJS.Timeout>();
   private readonly paths = new Map<WebSocketServer, string>();
 
@@ -58,12 +60,12 @@ export class TracingWsAdapter extends WsAdapter {
   }
 
   override create(port: number, options?: Record<string, unknown> & { path?: string; server?: unknown; namespace?: string }): WebSocketServer {
-    const rt = this.resolveRuntime();
+    const core = this.resolveCore();
     const path = normalizeGatewayPath(options?.path);
     const server: WebSocketServer = super.create(port, {
       ...options,
-      maxPayload: (options?.maxPayload as number | undefined) ?? rt.options.maxPayloadBytes,
-      verifyClient: (info: { req: IncomingMessage }, done: VerifyCallback) => this.verify(rt, info.req as UpgradeRequest, path, done),
+      maxPayload: (options?.maxPayload as number | undefined) ?? core.options.maxPayloadBytes,
+      verifyClient: (info: { req: IncomingMessage }, done: VerifyCallback) => this.verify(core, info.req as UpgradeRequest, path, done),
       // A bearer token offered as a subprotocol is a credential, never the protocol
       // to select: pick another offered one (browsers refuse a 101 that selects none).
       handleProtocols: (protocols: Set<string>) => {
@@ -76,7 +78,12 @@ export class TracingWsAdapter extends WsAdapter {
       if (handshake) headers.push(`X-Trace-ID: ${handshake.traceId}`);
     });
     this.paths.set(server, path);
-    this.startHeartbeat(rt, server, path);
+    const { intervalMs } = core.options.heartbeat;
+    if (intervalMs > 0) {
+      const timer = setInterval(() => core.heartbeat.tick(statesOf(server)), intervalMs);
+      timer.unref();
+      this.heartbeats.set(server, timer);
+    }
     return server;
   }
 
@@ -87,110 +94,73 @@ export class TracingWsAdapter extends WsAdapter {
    * closed when `shutdown.timeoutMs` runs out is terminated.
    */
   override async close(server: WebSocketServer): Promise<void> {
-    const rt = this.resolveRuntime();
-    const deadline = Date.now() + rt.options.shutdown.timeoutMs;
-    const heartbeat = this.heartbeats.get(server);
-    if (heartbeat) clearInterval(heartbeat);
+    const core = this.resolveCore();
+    const deadline = Date.now() + core.options.shutdown.timeoutMs;
+    clearInterval(this.heartbeats.get(server));
     this.heartbeats.delete(server);
-    const log = rt.log.logger;
-    if (log.isLevelEnabled('info')) log.info({ [WS_LOG_FIELDS.path]: this.paths.get(server), [WS_LOG_FIELDS.clients]: server.clients.size }, WS_LOG_MESSAGES.shutdown);
-    await rt.admission.drain(rt.options.shutdown.timeoutMs);
-    const clients = [...server.clients];
-    const closed = clients.map((socket) => new Promise<void>((resolve) => {
-      if (socket.readyState === socket.CLOSED) return resolve();
-      socket.once('close', () => resolve());
-      socket.close(WS_CLOSE_CODES.goingAway, 'Server shutting down');
-    }));
-    await Promise.race([Promise.all(closed), new Promise((r) => setTimeout(r, Math.max(0, deadline - Date.now())).unref())]);
+    await core.lifecycle.shutdown([...statesOf(server)], this.paths.get(server) ?? '/', deadline);
+    // Sockets no lifecycle knows (refused mid-upgrade, or from a foreign server) go too.
     for (const socket of server.clients) socket.terminate();
     await new Promise<void>((resolve) => server.close(() => resolve()));
   }
 
   override bindClientConnect(server: WebSocketServer, callback: (...args: unknown[]) => void): void {
-    const rt = this.resolveRuntime();
+    const core = this.resolveCore();
     server.on('connection', (socket: WebSocket, req: UpgradeRequest) => {
       let state = getConnectionState(socket);
       if (!state) {
         const handshake = req[HANDSHAKE_RESULT];
         if (!handshake) {
           // Only a server built outside this adapter gets here: nothing vouches for it.
-          socket.close(1011, 'Internal error');
+          socket.close(WS_CLOSE_CODES.internalError, 'Internal error');
           return;
         }
         connectedHandshakes.add(handshake);
-        state = rt.lifecycle.open(socket, handshake);
+        state = this.open(core, socket, handshake);
       }
       const { store, handshakeContext } = state;
-      rt.cls.runWith(store, () => otelContext.with(handshakeContext, () => callback(socket, req)));
+      core.cls.runWith(store, () => otelContext.with(handshakeContext, () => callback(socket, req)));
     });
   }
 
   override bindClientDisconnect(client: WebSocket, callback: (...args: unknown[]) => void): void {
-    const rt = this.resolveRuntime();
     const state = getConnectionState(client);
     if (!state) return super.bindClientDisconnect(client, callback);
+    const core = this.resolveCore();
     client.once('close', (...args: unknown[]) => {
-      rt.cls.runWith(state.store, () => otelContext.with(state.handshakeContext, () => callback(...args)));
+      core.cls.runWith(state.store, () => otelContext.with(state.handshakeContext, () => callback(...args)));
     });
   }
 
   override bindMessageHandlers(client: WebSocket, handlers: MessageMappingProperties[], transform: (data: unknown) => Observable<unknown>): void {
     const state = getConnectionState(client);
     if (!state) return super.bindMessageHandlers(client, handlers, transform);
-    const rt = this.resolveRuntime();
-    for (const handler of handlers) {
-      const event = String(handler.message);
-      const entry: WsHandlerEntry = {
-        callback: handler.callback as WsHandlerEntry['callback'],
-        spanName: `process ${event}`,
-        metrics: state.metrics.event(event),
-      };
-      state.handlers.set(event, entry);
-    }
-    const { interceptor } = rt;
-    client.on('message', (data: RawData, isBinary: boolean) => interceptor.onFrame(state, data, isBinary));
+    const { dispatcher } = this.resolveCore();
+    for (const handler of handlers) dispatcher.register(state, String(handler.message), handler.callback as (data: unknown, event: string) => unknown);
+    client.on('message', (data: RawData, isBinary: boolean) => dispatcher.receive(state, isBinary ? undefined : data, byteLength(data)));
   }
 
-  /** Pings every client each interval; one that has not answered since the last tick is terminated. */
-  private startHeartbeat(rt: Runtime, server: WebSocketServer, path: string): void {
-    const { intervalMs } = rt.options.heartbeat;
-    if (intervalMs === 0) return;
-    const timer = setInterval(() => {
-      const now = performance.now();
-      for (const socket of server.clients) {
-        const state = getConnectionState(socket);
-        if (!state) continue;
-        // A socket that does not read is judged by the backpressure rule (its input is
-        // paused, so its pongs cannot arrive): closed with 1013 once it has been stuck too long.
-        if (rt.sender.congested(state, now)) continue;
-        if (!state.alive) {
-          state.metrics.heartbeatTimeouts.inc();
-          const log = rt.log.logger;
-          if (log.isLevelEnabled('warn')) {
-            log.warn({ ...connectionLogFields(state.context), [WS_LOG_FIELDS.traceId]: state.context.traceId, [WS_LOG_FIELDS.path]: path }, WS_LOG_MESSAGES.heartbeatTimeout);
-          }
-          socket.terminate();
-          continue;
-        }
-        state.alive = false;
-        socket.ping();
-      }
-    }, intervalMs);
-    timer.unref();
-    this.heartbeats.set(server, timer);
+  /** Turns an accepted socket into a core connection and maps its events onto the lifecycle. */
+  private open(core: Core, socket: WebSocket, handshake: WsAcceptedHandshake): WsConnectionState {
+    const { lifecycle } = core;
+    const state = lifecycle.open(new WsSocketConnection(socket), handshake);
+    socket.on('pong', () => lifecycle.heard(state));
+    socket.on('error', (err: Error & { code?: string }) => {
+      if (err.code === PAYLOAD_TOO_LARGE) lifecycle.payloadTooLarge(state);
+      else lifecycle.protocolError(state, err);
+    });
+    socket.once('close', (code: number, reason: Buffer) => lifecycle.closed(state, code, reason.toString('utf8')));
+    return state;
   }
 
-  private verify(rt: Runtime, req: UpgradeRequest, path: string, done: VerifyCallback): void {
-    rt.guard.check(req, path).then(
+  private verify(core: Core, req: UpgradeRequest, path: string, done: VerifyCallback): void {
+    core.guard.check(handshakeRequestOf(req), path).then(
       (outcome) => {
         if (outcome.accepted) {
           req[HANDSHAKE_RESULT] = outcome;
           // An upgrade abandoned between the check and the 101 gives its slot back.
           req.socket.once('close', () => {
-            if (!connectedHandshakes.has(outcome)) {
-              rt.admission.release(outcome.remoteAddress);
-              outcome.span.end();
-            }
+            if (!connectedHandshakes.has(outcome)) core.guard.abandon(outcome);
           });
           done(true);
         } else {
@@ -201,8 +171,8 @@ export class TracingWsAdapter extends WsAdapter {
     );
   }
 
-  private resolveRuntime(): Runtime {
-    if (this.runtime) return this.runtime;
+  private resolveCore(): Core {
+    if (this.core) return this.core;
     let options: ResolvedTracingWsOptions;
     try {
       options = this.app.get<ResolvedTracingWsOptions>(RESOLVED_OPTIONS, { strict: false });
@@ -210,19 +180,34 @@ export class TracingWsAdapter extends WsAdapter {
       throw new Error('TracingWsAdapter: TracingWsModule is not imported. Add TracingWsModule.forRoot() (or forRootAsync) to the imports of your root module.');
     }
     const get = <T>(token: abstract new (...args: never[]) => T): T => this.app.get(token as never, { strict: false }) as T;
-    this.runtime = {
+    this.core = {
       options,
-      admission: get(WsAdmission),
-      metrics: get(WsMetrics),
-      sender: get(WsFrameSender),
       guard: get(WsHandshakeGuard),
       lifecycle: get(WsConnectionLifecycle),
-      interceptor: get(WsTracingInterceptor),
+      dispatcher: get(WsMessageDispatcher),
+      heartbeat: get(WsHeartbeat),
       cls: get(ClsService),
-      log: get(WsLogger),
     };
-    return this.runtime;
+    return this.core;
   }
+}
+
+/** The upgrade request as the core's guard reads it. */
+function handshakeRequestOf(req: IncomingMessage): WsHandshakeRequest {
+  return { headers: req.headers, url: req.url ?? '/', remoteAddress: req.socket.remoteAddress, raw: req };
+}
+
+/** The core states of a server's sockets (those this adapter accepted). */
+function* statesOf(server: WebSocketServer): Generator<WsConnectionState> {
+  for (const socket of server.clients) {
+    const state = getConnectionState(socket);
+    if (state) yield state;
+  }
+}
+
+function byteLength(data: RawData): number {
+  if (Array.isArray(data)) return data.reduce((n, b) => n + b.length, 0);
+  return data instanceof ArrayBuffer ? data.byteLength : data.length;
 }
 
 function normalizeGatewayPath(path: unknown): string {

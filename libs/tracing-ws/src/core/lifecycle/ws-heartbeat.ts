@@ -1,0 +1,37 @@
+import { Injectable } from '@nestjs/common';
+import type { WsConnectionState } from '../connection/ws-connection.state.js';
+import { WS_LOG_MESSAGES } from '../model/tracing-ws.names.js';
+import { WsBackpressure } from '../policy/ws-backpressure.js';
+import { connectionLine } from '../telemetry/ws-log.fields.js';
+import { WsLogger } from '../telemetry/ws.logger.js';
+
+/**
+ * The heartbeat rule: at every tick, a connection that has not been heard from
+ * since the previous tick is terminated, and every other one is probed. A
+ * transport calls {@link tick} every `heartbeat.intervalMs` with its connections.
+ */
+@Injectable()
+export class WsHeartbeat {
+  constructor(
+    private readonly backpressure: WsBackpressure,
+    private readonly log: WsLogger,
+  ) {}
+
+  tick(states: Iterable<WsConnectionState>): void {
+    const now = performance.now();
+    for (const state of states) {
+      // A peer that does not read is judged by the backpressure rule (its input is
+      // paused, so its pongs cannot arrive): closed with 1013 once stuck too long.
+      if (this.backpressure.congested(state, now)) continue;
+      if (!state.alive) {
+        state.metrics.heartbeatTimeouts.inc();
+        const logger = this.log.logger;
+        if (logger.isLevelEnabled('warn')) logger.warn(connectionLine(state.context), WS_LOG_MESSAGES.heartbeatTimeout);
+        state.transport.terminate();
+        continue;
+      }
+      state.alive = false;
+      state.transport.ping();
+    }
+  }
+}

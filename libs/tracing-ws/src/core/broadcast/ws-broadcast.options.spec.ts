@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { resolveTracingWsOptions } from '../options/tracing-ws.options.js';
+import { resolveTracingWsOptions } from '../options/resolve-options.js';
 import { decodeEnvelope, encodeEnvelope, type WsEnvelopeHeader } from './ws-broadcast.envelope.js';
 
 describe('broadcast options', () => {

@@ -18,7 +18,8 @@ import { WsLogger } from '../telemetry/ws.logger.js';
 import { WsMetrics } from '../telemetry/ws.metrics.js';
 import { RESOLVED_OPTIONS } from '../model/tracing-ws.tokens.js';
 import { TRACING_WS_MODULE_OPTIONS, TracingWsConfigurableModule } from './tracing-ws.module-definition.js';
-import { resolveTracingWsOptions, type ResolvedTracingWsOptions } from '../options/tracing-ws.options.js';
+import { resolveTracingWsOptions } from '../options/resolve-options.js';
+import type { ResolvedTracingWsOptions } from '../options/tracing-ws.options.js';
 
 /**
  * Observable, guarded WebSocket gateways. Import once in the root module, then

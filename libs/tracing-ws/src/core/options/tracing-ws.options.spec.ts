@@ -1,5 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { resolveTracingWsOptions, TRACING_WS_DEFAULTS, type TracingWsModuleOptions } from './tracing-ws.options.js';
+import { resolveTracingWsOptions, TRACING_WS_DEFAULTS } from './resolve-options.js';
+import type { TracingWsModuleOptions } from './tracing-ws.options.js';
 
 describe('resolveTracingWsOptions', () => {
   it('gives the frozen defaults for no options', () => {

@@ -28,8 +28,8 @@ let clientsOf = () => new Set();
 let closeServer = async () => {};
 
 // ---------------------------------------------------------------- heartbeat
-// The library has no heartbeat yet (DESIGN.md §5 "Liveness"), so the bench runs the
-// standard ws ping/pong loop itself, identically for every scenario.
+// The bench runs the standard ws ping/pong loop itself, identically for every scenario
+// (raw ws and bare Nest have none of their own), so that all pay the same heartbeat.
 let heartbeatTimer;
 let heartbeatRounds = 0;
 let heartbeatTerminated = 0;

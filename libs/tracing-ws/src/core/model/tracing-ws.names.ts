@@ -1,5 +1,5 @@
 /**
- * Every telemetry name the library emits, in one place (see DESIGN.md "Shared names").
+ * Every telemetry name the library emits, in one place (the README lists them under "Emitted telemetry").
  * No other file spells a metric, span attribute or log field name as a literal.
  */
 

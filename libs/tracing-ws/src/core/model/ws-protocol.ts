@@ -1,4 +1,4 @@
-/** Error codes carried in error frames (DESIGN.md). */
+/** Error codes carried in error frames (see the README, "Frames"). */
 export const WS_ERROR_CODES = {
   badRequest: 'BAD_REQUEST',
   unknownEvent: 'UNKNOWN_EVENT',

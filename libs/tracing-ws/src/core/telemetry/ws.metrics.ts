@@ -41,7 +41,7 @@ const MAX_EVENTS_PER_GATEWAY = 256;
 const KNOWN_CLOSE_CODES = new Set([1000, 1001, 1005, 1006, 1008, 1009, 1011, 1012, 1013, 4400, 4401, 4403, 4408, 4429]);
 
 /**
- * The Prometheus metrics of DESIGN.md, registered once in prom-client's default
+ * The library's Prometheus metrics (README, "Metrics"), registered once in prom-client's default
  * registry (the one `PrometheusModule` serves), however often the module is compiled.
  */
 @Injectable()

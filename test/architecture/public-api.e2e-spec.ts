@@ -1,0 +1,92 @@
+import { describe, expect, it } from '@jest/globals';
+import * as api from '@tracing-ws/nestjs';
+import * as wsEntry from '@tracing-ws/nestjs/ws';
+import { join } from 'node:path';
+import ts from 'typescript';
+
+const INDEX = join(import.meta.dirname, '../../libs/tracing-ws/src/index.ts');
+
+/** Every name the package exports, values and types, as the compiler sees them. */
+function exportedNames(entry: string): { values: string[]; types: string[] } {
+  const program = ts.createProgram([entry], { module: ts.ModuleKind.NodeNext, moduleResolution: ts.ModuleResolutionKind.NodeNext, target: ts.ScriptTarget.ES2023, experimentalDecorators: true, skipLibCheck: true, noEmit: true });
+  const checker = program.getTypeChecker();
+  const symbol = checker.getSymbolAtLocation(program.getSourceFile(entry)!)!;
+  const values: string[] = [];
+  const types: string[] = [];
+  for (const exported of checker.getExportsOfModule(symbol)) {
+    const target = exported.flags & ts.SymbolFlags.Alias ? checker.getAliasedSymbol(exported) : exported;
+    (target.flags & ts.SymbolFlags.Value ? values : types).push(exported.name);
+  }
+  return { values: values.sort(), types: types.sort() };
+}
+
+// Every addition to the public API is deliberate: add it here, and document it in the README.
+const VALUES = [
+  'TracedGateway',
+  'TracingWsAdapter',
+  'TracingWsModule',
+  'WS_CLOSE_CODES',
+  'WS_CONNECTION_CONTEXT',
+  'WS_ERROR_CODES',
+  'WS_LOG_REDACT_PATHS',
+  'WS_MESSAGE_CONTEXT',
+  'WsBroadcaster',
+  'WsConnection',
+  'WsContextService',
+  'WsForceSampler',
+  'WsHandshakeGuard',
+  'redactUrlSecrets',
+  'wsLogMixin',
+];
+
+const TYPES = [
+  'TracingWsBackpressureOptions',
+  'TracingWsBroadcastOptions',
+  'TracingWsHeartbeatOptions',
+  'TracingWsInvalidFrameOptions',
+  'TracingWsMetricsOptions',
+  'TracingWsModuleExtras',
+  'TracingWsModuleOptions',
+  'TracingWsRateLimitOptions',
+  'TracingWsRedisOptions',
+  'TracingWsShutdownOptions',
+  'WsAuthRequest',
+  'WsAuthenticateHook',
+  'WsBroadcastBackendState',
+  'WsBroadcastTarget',
+  'WsConnectionContext',
+  'WsCredential',
+  'WsCredentialSource',
+  'WsErrorCode',
+  'WsErrorData',
+  'WsForceSampleHook',
+  'WsFrame',
+  'WsFrameMeta',
+  'WsHandshakeRequest',
+  'WsLogLevel',
+  'WsMessageContext',
+  'WsMessageSpanHook',
+  'WsMessageSpanInfo',
+  'WsOnlineConnection',
+  'WsPresenceResult',
+  'WsRoomMember',
+  'WsSamplerLike',
+  'WsTraceContext',
+  'WsTraceMode',
+  'WsUser',
+];
+
+describe('the public API of @tracing-ws/nestjs', () => {
+  it('exports exactly the documented values and types', () => {
+    expect(exportedNames(INDEX)).toEqual({ values: VALUES, types: TYPES });
+  });
+
+  it('has those values at run time, and nothing else', () => {
+    expect(Object.keys(api).sort()).toEqual(VALUES);
+  });
+
+  it('gives each transport its own entry point: @tracing-ws/nestjs/ws is the adapter the root re-exports', () => {
+    expect(Object.keys(wsEntry)).toEqual(['TracingWsAdapter']);
+    expect(wsEntry.TracingWsAdapter).toBe(api.TracingWsAdapter);
+  });
+});

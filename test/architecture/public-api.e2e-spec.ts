@@ -1,6 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import * as api from '@tracing-ws/nestjs';
 import * as wsEntry from '@tracing-ws/nestjs/ws';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import ts from 'typescript';
 
@@ -83,6 +84,14 @@ describe('the public API of @tracing-ws/nestjs', () => {
 
   it('has those values at run time, and nothing else', () => {
     expect(Object.keys(api).sort()).toEqual(VALUES);
+  });
+
+  it('documents every exported name in the README\'s "Public API" section', () => {
+    const readme = readFileSync(join(import.meta.dirname, '../../README.md'), 'utf8');
+    const section = readme.slice(readme.indexOf('## Public API'), readme.indexOf('\n## ', readme.indexOf('## Public API') + 1));
+    expect(section.length).toBeGreaterThan(100);
+    const names = [...VALUES, ...TYPES].map((n) => (n === 'WsConnection' || n === 'TracedGateway' ? `@${n}()` : n));
+    expect(names.filter((name) => !section.includes(`\`${name}\``))).toEqual([]);
   });
 
   it('gives each transport its own entry point: @tracing-ws/nestjs/ws is the adapter the root re-exports', () => {

@@ -59,8 +59,8 @@ export interface WsConnectionState {
   serverCloseCode: number | undefined;
   /** The transport is corked until the end of this turn of the event loop (see WsFrameSender). */
   corked: boolean;
-  /** Timer that closes the connection when the user's credential expires. */
-  expiryTimer: NodeJS.Timeout | undefined;
+  /** Cancels the timer that closes the connection when the user's credential expires. */
+  cancelExpiry: (() => void) | undefined;
 }
 
 type WithState = { [CONNECTION_STATE]?: WsConnectionState };

@@ -14,11 +14,10 @@ import { WsAdmission } from '../policy/ws-admission.js';
 import { connectionLine, type WsLogFields } from '../telemetry/ws-log.fields.js';
 import { WsLogger } from '../telemetry/ws.logger.js';
 import { WsMetrics } from '../telemetry/ws.metrics.js';
+import { armExpiry } from './expiry-timer.js';
 
 /** Longest close reason a peer may send (RFC 6455: 123 bytes). */
 const MAX_CLOSE_REASON = 123;
-/** setTimeout holds 2^31-1 ms at most. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * Opens and closes connections, whatever the transport: the connection's
@@ -89,7 +88,7 @@ export class WsConnectionLifecycle {
       congestedSince: 0,
       serverCloseCode: undefined,
       corked: false,
-      expiryTimer: undefined,
+      cancelExpiry: undefined,
     };
     setConnectionState(transport.client, state);
     this.broadcaster.track(state);
@@ -126,7 +125,7 @@ export class WsConnectionLifecycle {
     if (state.closed) return;
     const code = state.serverCloseCode ?? peerCode;
     state.closed = true;
-    if (state.expiryTimer) clearTimeout(state.expiryTimer);
+    state.cancelExpiry?.();
     const { context, metrics } = state;
     this.broadcaster.untrack(state);
     this.admission.release(context.remoteAddress);
@@ -182,22 +181,11 @@ export class WsConnectionLifecycle {
     const expiresAt = state.context.user?.expiresAt;
     const at = expiresAt instanceof Date ? expiresAt.getTime() : typeof expiresAt === 'number' ? expiresAt : undefined;
     if (at === undefined || !Number.isFinite(at)) return;
-    const arm = (): void => {
-      const delay = at - Date.now();
-      if (delay > 0) {
-        // A timer holds about 24.8 days at most: a later expiry is looked at again when it fires.
-        state.expiryTimer = setTimeout(arm, Math.min(delay, MAX_TIMER_MS));
-        state.expiryTimer.unref();
-        return;
-      }
-      state.expiryTimer = undefined;
+    state.cancelExpiry = armExpiry(at, () => {
       if (state.closed) return;
       this.logLine('info', state, WS_LOG_MESSAGES.authExpired, {});
       state.transport.close(WS_CLOSE_CODES.unauthorized, 'Authentication expired');
-    };
-    // Already expired: closed right after the connection's hooks have run.
-    if (at <= Date.now()) setImmediate(arm);
-    else arm();
+    });
   }
 
   private logLine(level: 'info' | 'warn' | 'error', state: WsConnectionState, msg: string, extra: WsLogFields): void {

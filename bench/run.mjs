@@ -37,6 +37,7 @@ export const SCENARIOS = {
   3: 'TracingWsModule defaults (100% sampled, msg log off)',
   4: 'worst: 100% sampled + info msg log to file',
   5: 'TracingWsModule, 10% sampling',
+  6: 'as 3, on the --baseline-lib build (before/after a change)',
 };
 
 // ------------------------------------------------------------------ options
@@ -63,6 +64,7 @@ function parseArgs(argv) {
     json: undefined,
     maxForeign: 0.1, // cores used by other processes above which a run is repeated
     retries: 2,
+    baselineLib: undefined, // index.js of another build of the library, for scenario 6
   };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
@@ -79,6 +81,7 @@ function parseArgs(argv) {
     else o[key] = v;
   }
   for (const s of [...o.scenarios, ...(o.latencyScenarios ?? [])]) if (!SCENARIOS[s]) throw new Error(`no scenario ${s}`);
+  if ([...o.scenarios, ...(o.latencyScenarios ?? [])].includes(6) && !o.baselineLib) throw new Error('scenario 6 needs --baseline-lib <path to index.js of another build>');
   o.latencyScenarios ??= o.scenarios;
   // Bounds: nothing unbounded runs on this machine.
   if (!(o.duration > 0 && o.duration <= 120)) throw new Error('--duration must be in (0, 120] s');

@@ -1,6 +1,7 @@
 // One benchmark server scenario, run as its own child process (fork with IPC).
 //
-//   node bench/server.mjs <scenario>      scenario 1..5 (see SCENARIOS in run.mjs)
+//   node bench/server.mjs <scenario>      scenario 1..6 (see SCENARIOS in run.mjs)
+//   (scenario 6 = scenario 3 with the library built at BENCH_BASELINE_LIB, an index.js path)
 //
 // Listens on 127.0.0.1:0, gateway path /ws, then reports {type:'ready', port} over IPC.
 // IPC commands from the parent (each answered with {type:'reply', id, ...}):
@@ -12,10 +13,11 @@
 // BENCH_SERVER_MAX_MS (default 15 min) whatever happens.
 
 import { createServer } from 'node:http';
+import { pathToFileURL } from 'node:url';
 
 const scenario = Number(process.argv[2]);
-if (![1, 2, 3, 4, 5].includes(scenario)) {
-  console.error('usage: server.mjs <1..5>');
+if (![1, 2, 3, 4, 5, 6].includes(scenario) || (scenario === 6 && !process.env.BENCH_BASELINE_LIB)) {
+  console.error('usage: server.mjs <1..6> (6 needs BENCH_BASELINE_LIB)');
   process.exit(2);
 }
 const LOG_FILE = process.env.BENCH_LOG_FILE ?? '/tmp/tracing-ws-bench-s4.log';
@@ -138,7 +140,8 @@ async function startNest() {
   const { WebSocketGateway, SubscribeMessage, WebSocketServer } = await import('@nestjs/websockets');
 
   let lib;
-  if (withModule) lib = await import('@tracing-ws/nestjs');
+  // Scenario 6: the same module set-up as 3, on another build of the library (before/after a change).
+  if (withModule) lib = await import(scenario === 6 ? pathToFileURL(process.env.BENCH_BASELINE_LIB).href : '@tracing-ws/nestjs');
 
   // The gateway, decorated programmatically (no TS build step for the bench).
   class BenchGateway {

@@ -2,11 +2,11 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { SubscribeMessage, WebSocketGateway, WsException } from '@nestjs/websockets';
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { TracedGateway } from '@tracing-ws/nestjs';
-import { logs, startApp, type TestApp } from './support/app.js';
-import { metricValue } from './support/metrics.js';
-import { TestTelemetry } from './support/otel.js';
-import { waitFor } from './support/wait.js';
-import { connect } from './support/ws-client.js';
+import { logs, startApp, type TestApp } from '../support/app.js';
+import { metricValue } from '../support/metrics.js';
+import { TestTelemetry } from '../support/otel.js';
+import { waitFor } from '../support/wait.js';
+import { connect } from '../support/ws-client.js';
 
 @TracedGateway()
 @WebSocketGateway({ path: '/msg' })

@@ -1,4 +1,4 @@
-import type { DynamicModule, INestApplication, Type } from '@nestjs/common';
+import type { DynamicModule, INestApplication, Type, WebSocketAdapter } from '@nestjs/common';
 import { Module } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { PrometheusModule } from '@willsoto/nestjs-prometheus';
@@ -28,6 +28,8 @@ export interface TestAppOptions {
   tracing?: TracingWsModuleOptions;
   /** Use instead of `TracingWsModule.forRoot(tracing)`. */
   tracingModule?: DynamicModule;
+  /** The WebSocket adapter; `TracingWsAdapter` by default. */
+  adapter?: (app: INestApplication) => WebSocketAdapter;
 }
 
 /** A real Nest app with TracingWsModule, listening on 127.0.0.1, port 0. */
@@ -48,7 +50,7 @@ export async function startApp(options: TestAppOptions): Promise<TestApp> {
   const app = moduleRef.createNestApplication({ bufferLogs: true });
   // Nest's Logger (user code) writes through pino, as in a real app.
   app.useLogger(app.get(PinoNestLogger));
-  app.useWebSocketAdapter(new TracingWsAdapter(app));
+  app.useWebSocketAdapter(options.adapter ? options.adapter(app) : new TracingWsAdapter(app));
   await app.listen(0, '127.0.0.1');
   const { port } = app.getHttpServer().address() as AddressInfo;
   const httpUrl = `http://127.0.0.1:${port}`;

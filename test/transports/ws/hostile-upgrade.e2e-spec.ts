@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { connect as netConnect } from 'node:net';
-import { logs, startApp, type TestApp } from '../support/app.js';
-import { connect } from '../support/ws-client.js';
-import { authenticate, ResilienceGateway } from './resilience.gateway.js';
+import { logs, startApp, type TestApp } from '../../support/app.js';
+import { connect } from '../../support/ws-client.js';
+import { authenticate, ResilienceGateway } from '../../fixtures/resilience.gateway.js';
 
 /** Sends a raw upgrade request and returns the whole response head. */
 function rawUpgrade(port: number, path: string, headers: string[]): Promise<string> {

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { logs, startApp, type TestApp } from '../support/app.js';
 import { metricValue } from '../support/metrics.js';
 import { connect } from '../support/ws-client.js';
-import { authenticate, ResilienceGateway } from './resilience.gateway.js';
+import { authenticate, ResilienceGateway } from '../fixtures/resilience.gateway.js';
 
 // A bucket of 5 refilling at 2/s: a burst of 8 frames gets 5 through and 3 refused.
 const rateLimit = { messagesPerSecond: 2, burst: 5, closeAfterRefused: 15 };

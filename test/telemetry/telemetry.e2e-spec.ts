@@ -7,11 +7,11 @@ import { ParentBasedSampler, TraceIdRatioBasedSampler } from '@opentelemetry/sdk
 import { TracedGateway, TracingWsModule, WsForceSampler, type WsAuthRequest } from '@tracing-ws/nestjs';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { logs, startApp, type TestApp } from './support/app.js';
-import { metricValue, seriesOf } from './support/metrics.js';
-import { TestTelemetry } from './support/otel.js';
-import { waitFor } from './support/wait.js';
-import { connect, upgrade } from './support/ws-client.js';
+import { logs, startApp, type TestApp } from '../support/app.js';
+import { metricValue, seriesOf } from '../support/metrics.js';
+import { TestTelemetry } from '../support/otel.js';
+import { waitFor } from '../support/wait.js';
+import { connect, upgrade } from '../support/ws-client.js';
 
 /** A real downstream HTTP service that records the headers it receives. */
 const downstream: { server?: Server; url?: string; seen: IncomingHttpHeaders[] } = { seen: [] };

@@ -1,9 +1,9 @@
 import { describe, expect, it } from '@jest/globals';
 import { SubscribeMessage, WebSocketGateway } from '@nestjs/websockets';
 import { TracedGateway, TracingWsModule } from '@tracing-ws/nestjs';
-import { startApp } from './support/app.js';
-import { metricValue } from './support/metrics.js';
-import { connect } from './support/ws-client.js';
+import { startApp } from '../support/app.js';
+import { metricValue } from '../support/metrics.js';
+import { connect } from '../support/ws-client.js';
 
 @TracedGateway()
 @WebSocketGateway({ path: '/m' })

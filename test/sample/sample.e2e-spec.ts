@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { SampleProcess } from './support/sample-process.js';
-import { connect } from './support/ws-client.js';
-import { metricValue } from './support/metrics.js';
+import { SampleProcess } from '../support/sample-process.js';
+import { connect } from '../support/ws-client.js';
+import { metricValue } from '../support/metrics.js';
 
 describe('the sample app (built, run as its own process)', () => {
   let sample: SampleProcess;

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { SubscribeMessage, WebSocketGateway } from '@nestjs/websockets';
 import { TracedGateway, type WsAuthRequest } from '@tracing-ws/nestjs';
-import { logs, startApp, type TestApp } from './support/app.js';
-import { TestTelemetry } from './support/otel.js';
-import { connect, upgrade } from './support/ws-client.js';
+import { logs, startApp, type TestApp } from '../support/app.js';
+import { TestTelemetry } from '../support/otel.js';
+import { connect, upgrade } from '../support/ws-client.js';
 
 @TracedGateway()
 @WebSocketGateway({ path: '/ws' })

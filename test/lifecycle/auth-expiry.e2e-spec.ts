@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { logs, startApp, type TestApp } from '../support/app.js';
 import { connect } from '../support/ws-client.js';
-import { authenticate, ResilienceGateway } from './resilience.gateway.js';
+import { authenticate, ResilienceGateway } from '../fixtures/resilience.gateway.js';
 
 describe('authentication expiry', () => {
   let t: TestApp;

@@ -2,8 +2,8 @@ import { afterAll, beforeAll, expect, it } from '@jest/globals';
 import { SampleProcess } from '../support/sample-process.js';
 import { waitFor } from '../support/wait.js';
 import { connect } from '../support/ws-client.js';
-import { describeWithRedis, RedisServer } from './redis-server.js';
-import type { Health, Members } from './sample-api.js';
+import { describeWithRedis, RedisServer } from '../support/redis-server.js';
+import type { Health, Members } from '../support/sample-api.js';
 
 
 async function healthy(sample: SampleProcess): Promise<string> {

@@ -9,8 +9,8 @@ import { metricValue } from '../support/metrics.js';
 import { TestTelemetry } from '../support/otel.js';
 import { waitFor } from '../support/wait.js';
 import { connect, type Frame, type TestSocket } from '../support/ws-client.js';
-import { describeWithRedis, freePort, RedisServer } from './redis-server.js';
-import type { Health, Members } from './sample-api.js';
+import { describeWithRedis, freePort, RedisServer } from '../support/redis-server.js';
+import type { Health, Members } from '../support/sample-api.js';
 
 @TracedGateway()
 @WebSocketGateway({ path: '/chat' })

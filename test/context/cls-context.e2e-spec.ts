@@ -3,10 +3,10 @@ import { Injectable, Logger } from '@nestjs/common';
 import { SubscribeMessage, WebSocketGateway, type OnGatewayConnection, type OnGatewayDisconnect } from '@nestjs/websockets';
 import { trace } from '@opentelemetry/api';
 import { TracedGateway, WsContextService, type WsAuthRequest } from '@tracing-ws/nestjs';
-import { logs, startApp, type TestApp } from './support/app.js';
-import { TestTelemetry } from './support/otel.js';
-import { waitFor } from './support/wait.js';
-import { connect, type TestSocket } from './support/ws-client.js';
+import { logs, startApp, type TestApp } from '../support/app.js';
+import { TestTelemetry } from '../support/otel.js';
+import { waitFor } from '../support/wait.js';
+import { connect, type TestSocket } from '../support/ws-client.js';
 
 const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
 

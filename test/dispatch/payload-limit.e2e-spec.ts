@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { logs, startApp, type TestApp } from '../support/app.js';
 import { metricValue } from '../support/metrics.js';
 import { connect } from '../support/ws-client.js';
-import { ResilienceGateway } from './resilience.gateway.js';
+import { ResilienceGateway } from '../fixtures/resilience.gateway.js';
 
 describe('payload limit', () => {
   let t: TestApp;

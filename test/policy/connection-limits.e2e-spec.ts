@@ -3,7 +3,7 @@ import { logs, startApp, type TestApp } from '../support/app.js';
 import { metricValue } from '../support/metrics.js';
 import { waitFor } from '../support/wait.js';
 import { connect, upgrade } from '../support/ws-client.js';
-import { ResilienceGateway } from './resilience.gateway.js';
+import { ResilienceGateway } from '../fixtures/resilience.gateway.js';
 
 describe('connection limits', () => {
   let global: TestApp;

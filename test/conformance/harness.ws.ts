@@ -1,0 +1,94 @@
+import type { Type } from '@nestjs/common';
+import { TracingWsAdapter } from '@tracing-ws/nestjs';
+import { startApp } from '../support/app.js';
+import { TestSocket, upgrade } from '../support/ws-client.js';
+import {
+  CONFORMANCE_PATH,
+  type HarnessApp,
+  type HarnessClient,
+  type HarnessClose,
+  type HarnessConnectOptions,
+  type HarnessConnection,
+  type HarnessFrame,
+  type HarnessSendMeta,
+  type TransportHarness,
+} from './harness.js';
+import { finishedSpans, logsFromNow, waitForSpan } from './observed.js';
+
+/** `@nestjs/platform-ws` through TracingWsAdapter, driven by the `ws` client: JSON text frames `{event, data, meta}`. */
+export const wsHarness: TransportHarness = {
+  name: 'ws',
+  messagingSystem: 'websocket',
+  async start(setup) {
+    const logs = logsFromNow();
+    const t = await startApp({
+      gateways: setup.gateways,
+      providers: setup.providers,
+      tracing: setup.options ?? {},
+      adapter: (app) => new TracingWsAdapter(app),
+    });
+    let closing: Promise<void> | undefined;
+    const app: HarnessApp = {
+      connect: (options) => connectWs(t.wsUrl, options),
+      get: <T>(token: Type<T>): T => t.app.get(token),
+      gatewayLabels: { path: CONFORMANCE_PATH },
+      metrics: () => t.metrics(),
+      logs,
+      spans: finishedSpans,
+      waitForSpan,
+      close: () => (closing ??= t.close()),
+    };
+    return app;
+  },
+};
+
+async function connectWs(wsUrl: string, options: HarnessConnectOptions = {}): Promise<HarnessConnection> {
+  const query = new URLSearchParams(options.query).toString();
+  const headers: Record<string, string> = { ...options.headers };
+  if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;
+  const result = await upgrade(`${wsUrl}${CONFORMANCE_PATH}${query ? `?${query}` : ''}`, { headers });
+  const traceHeader = result.headers['x-trace-id'];
+  const traceId = typeof traceHeader === 'string' ? traceHeader : undefined;
+  if (!result.socket) {
+    return { accepted: false, status: result.status, traceId, received: JSON.stringify({ status: result.status, headers: result.headers, body: result.body }) };
+  }
+  if (!traceId) throw new Error('the 101 carried no X-Trace-ID');
+  return { accepted: true, client: new WsHarnessClient(new TestSocket(result.socket, result.headers), traceId) };
+}
+
+class WsHarnessClient implements HarnessClient {
+  constructor(
+    private readonly socket: TestSocket,
+    readonly traceId: string,
+  ) {}
+
+  send(event: string, data?: unknown, meta?: HarnessSendMeta): void {
+    this.socket.send(event, data, meta);
+  }
+
+  next(event: string, timeoutMs = 5000): Promise<HarnessFrame> {
+    return this.socket.next((f) => f.event === event, timeoutMs);
+  }
+
+  request(event: string, data?: unknown, options: { reply?: string; meta?: HarnessSendMeta; timeoutMs?: number } = {}): Promise<HarnessFrame> {
+    const reply = options.reply ?? event;
+    this.socket.send(event, data, options.meta);
+    return this.socket.next((f) => f.event === reply || f.event === 'error', options.timeoutMs ?? 5000);
+  }
+
+  async closed(timeoutMs = 5000): Promise<HarnessClose> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`the connection did not close within ${timeoutMs} ms`)), timeoutMs);
+    });
+    try {
+      return await Promise.race([this.socket.closed, timeout]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  close(): Promise<void> {
+    return this.socket.close();
+  }
+}

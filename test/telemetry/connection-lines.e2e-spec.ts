@@ -26,6 +26,13 @@ describe('connection log lines carry the trace of their span', () => {
       tracing: {
         allowedOrigins: ['https://app.example.com'],
         rateLimit: { messagesPerSecond: 1, burst: 1, closeAfterRefused: 0 },
+        authenticate: ({ token }) => {
+          if (token === 'boom') throw new Error('user store down');
+          return { id: token };
+        },
+        allowForceSampling: () => {
+          throw new Error('flag service down');
+        },
       },
     });
   });
@@ -41,6 +48,24 @@ describe('connection log lines carry the trace of their span', () => {
     const span = await otel.waitForSpan((s) => s.name === 'GET /lines' && s.spanContext().traceId === traceId);
     const line = await logs.waitFor({ msg: 'ws.handshake_rejected', trace_id: traceId });
     expect(line).toMatchObject({ span_id: span.spanContext().spanId, trace_flags: '01', path: '/lines', reason: 'origin_not_allowed', status: 403 });
+  });
+
+  it("a failing authenticate hook's line carries the trace id the client is given, and its span id", async () => {
+    const refused = await upgrade(`${t.wsUrl}/lines`, { headers: { origin: 'https://app.example.com', authorization: 'Bearer boom' } });
+    expect(refused.status).toBe(500);
+    const traceId = String(refused.headers['x-trace-id']);
+    const span = await otel.waitForSpan((s) => s.name === 'GET /lines' && s.spanContext().traceId === traceId);
+    const line = await logs.waitFor({ msg: 'ws.auth_hook_failed', trace_id: traceId });
+    expect(line).toMatchObject({ span_id: span.spanContext().spanId, path: '/lines' });
+    expect(logs.find({ msg: 'ws.handshake_rejected', trace_id: traceId, reason: 'auth_error' })).toHaveLength(1);
+  });
+
+  it("a failing allowForceSampling hook's line carries the trace id of the connection it belongs to", async () => {
+    const socket = await connect(`${t.wsUrl}/lines`, { headers: { origin: 'https://app.example.com', authorization: 'Bearer alice', 'x-force-sample': '1' } });
+    const traceId = String(socket.upgradeHeaders['x-trace-id']);
+    const line = await logs.waitFor({ msg: 'ws.hook_failed', hook: 'allowForceSampling', trace_id: traceId });
+    expect(line.span_id).toMatch(/^[0-9a-f]{16}$/);
+    await socket.close();
   });
 
   it('rate-limit and rejected-frame lines carry the handshake span, the connection and the path', async () => {

@@ -75,9 +75,22 @@ export class WsHandshakeGuard {
         parent,
       );
     const fallback = { traceId: incoming?.traceId ?? generateTraceId() };
+    // A hook's failure is logged once the handshake's span exists, so that its line
+    // carries the same trace id as the refusal and the X-Trace-ID the client gets.
+    const failures: Array<{ msg: string; err: unknown; hook?: string }> = [];
+    const logFailures = (span: Span, traceId: string): void => {
+      for (const { msg, err, hook } of failures) {
+        const fields = handshakeLine(span.spanContext(), traceId, path);
+        fields[F.error] = err;
+        if (hook) fields[F.hook] = hook;
+        if (msg === WS_LOG_MESSAGES.hookFailed) this.log.logger.warn(fields, msg);
+        else this.log.logger.error(fields, msg);
+      }
+    };
     const reject = (status: number, reason: WsRejectionReason): WsRejectedHandshake => {
       const span = startSpan({});
       const traceId = chooseTraceId(span.spanContext(), undefined, fallback);
+      logFailures(span, traceId);
       this.finishRejected(span, path, startedAt, status, reason, traceId);
       return { accepted: false, status, reason, traceId };
     };
@@ -93,7 +106,7 @@ export class WsHandshakeGuard {
         try {
           user = (await this.authenticate({ token: credential.token, source: credential.source, request })) ?? undefined;
         } catch (err) {
-          this.log.logger.error({ ...handshakeLine(undefined, fallback.traceId, path), [F.error]: err }, WS_LOG_MESSAGES.authHookFailed);
+          failures.push({ msg: WS_LOG_MESSAGES.authHookFailed, err });
           return reject(500, 'auth_error');
         }
         if (!user || typeof user.id !== 'string') return reject(401, 'invalid_credentials');
@@ -101,7 +114,13 @@ export class WsHandshakeGuard {
         return reject(401, 'missing_credentials');
       }
 
-      const forceSample = await this.forceSampleRequested(request, url, user, fallback.traceId, path);
+      let forceSample = false;
+      try {
+        forceSample = await this.forceSampleRequested(request, url, user);
+      } catch (err) {
+        // A faulty hook samples nothing more: the handshake goes on.
+        failures.push({ msg: WS_LOG_MESSAGES.hookFailed, err, hook: 'allowForceSampling' });
+      }
       // Last, so that a slot is only taken by a handshake that passed every other check.
       const refusal = this.admission.acquire(remoteAddress);
       if (refusal) return reject(refusal.status, refusal.reason);
@@ -112,10 +131,11 @@ export class WsHandshakeGuard {
         ...(forceSample ? { [A.forceSample]: true } : {}),
       });
       const traceId = chooseTraceId(span.spanContext(), undefined, fallback);
+      logFailures(span, traceId);
       return { accepted: true, connectionId, traceId, span, user, remoteAddress, userAgent, origin, path, startedAt, forceSample };
     } catch (err) {
       // A faulty override must refuse one handshake, not crash the server.
-      this.log.logger.error({ ...handshakeLine(undefined, fallback.traceId, path), [F.error]: err }, WS_LOG_MESSAGES.handshakeRejected);
+      failures.push({ msg: WS_LOG_MESSAGES.handshakeRejected, err });
       return reject(500, 'internal_error');
     }
   }
@@ -197,18 +217,13 @@ export class WsHandshakeGuard {
     return request.remoteAddress;
   }
 
-  /** Whether the handshake asks for force-sampling and the app's hook allows this user. */
-  protected async forceSampleRequested(request: WsHandshakeRequest, url: URL | undefined, user: WsUser | undefined, traceId: string, path: string): Promise<boolean> {
+  /** Whether the handshake asks for force-sampling and the app's hook allows this user. A throw is logged and counts as no. */
+  protected async forceSampleRequested(request: WsHandshakeRequest, url: URL | undefined, user: WsUser | undefined): Promise<boolean> {
     const hook = this.options.allowForceSampling;
     if (!hook) return false;
     const asked = request.headers['x-force-sample'] === '1' || url?.searchParams.get('forceSample') === '1';
     if (!asked) return false;
-    try {
-      return (await hook(user, request)) === true;
-    } catch (err) {
-      this.log.logger.warn({ ...handshakeLine(undefined, traceId, path), [F.error]: err, [F.hook]: 'allowForceSampling' }, WS_LOG_MESSAGES.hookFailed);
-      return false;
-    }
+    return (await hook(user, request)) === true;
   }
 
   private safely<T>(fn: () => T): T | undefined {

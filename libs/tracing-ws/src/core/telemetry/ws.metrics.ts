@@ -35,9 +35,10 @@ export interface WsGatewayMetrics {
   event(name: string): WsEventMetrics;
 }
 
-/** Close codes that get their own label value; every other code counts as `other`. */
+/** Event label values per gateway; past them every new name counts as `other`. */
 const MAX_EVENTS_PER_GATEWAY = 256;
 
+/** Close codes that get their own label value; every other code counts as `other`. */
 const KNOWN_CLOSE_CODES = new Set([1000, 1001, 1005, 1006, 1008, 1009, 1011, 1012, 1013, 4400, 4401, 4403, 4408, 4429]);
 
 /**
@@ -105,7 +106,8 @@ export class WsMetrics {
         if (!e) {
           // Names come from handler patterns and server code, never from clients;
           // the cap still guarantees bounded series if an app echoes client input.
-          if (events.size >= MAX_EVENTS_PER_GATEWAY) return this.event(WS_EVENT_LABELS.other);
+          // (`other` itself is always created, beyond the cap.)
+          if (events.size >= MAX_EVENTS_PER_GATEWAY && name !== WS_EVENT_LABELS.other) return this.event(WS_EVENT_LABELS.other);
           e = {
             received: m.messagesReceived.labels(path, name),
             sent: m.messagesSent.labels(path, name),

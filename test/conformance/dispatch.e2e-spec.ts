@@ -3,20 +3,9 @@ import { UsePipes, ValidationPipe } from '@nestjs/common';
 import { MessageBody, SubscribeMessage, WebSocketGateway, WsException } from '@nestjs/websockets';
 import { SpanStatusCode } from '@opentelemetry/api';
 import { TracedGateway } from '@tracing-ws/nestjs';
-import { IsInt, IsString, Length, Max, Min } from 'class-validator';
+import { JoinDto } from '../fixtures/resilience.gateway.js';
 import { accepted, CONFORMANCE_PATH, errorData, type HarnessApp, type HarnessClient } from './harness.js';
 import { TRANSPORTS } from './transports.js';
-
-class BookDto {
-  @IsString()
-  @Length(1, 16)
-  room!: string;
-
-  @IsInt()
-  @Min(1)
-  @Max(10)
-  seats!: number;
-}
 
 @TracedGateway()
 @WebSocketGateway({ path: CONFORMANCE_PATH })
@@ -33,7 +22,7 @@ class DispatchGateway {
 
   @SubscribeMessage('book')
   @UsePipes(new ValidationPipe())
-  book(@MessageBody() body: BookDto) {
+  book(@MessageBody() body: JoinDto) {
     return { event: 'booked', data: body };
   }
 

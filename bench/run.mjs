@@ -24,7 +24,7 @@
 import { fork } from 'node:child_process';
 import { mkdirSync, readdirSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 
@@ -521,6 +521,8 @@ async function connectionsMode(o) {
 
 // ------------------------------------------------------------------ main
 const o = parseArgs(process.argv.slice(2));
+// Scenario 6's server process finds the other build through its environment.
+if (o.baselineLib) process.env.BENCH_BASELINE_LIB = resolvePath(o.baselineLib);
 mkdirSync(BUILD, { recursive: true });
 const hardStop = setTimeout(() => {
   console.error('bench: hard time limit (30 min) reached');

@@ -75,6 +75,8 @@ const TYPES = [
   'WsTraceContext',
   'WsTraceMode',
   'WsUser',
+  'WsUserFields',
+  'WsUserTypes',
 ];
 
 describe('the public API of @tracing-ws/nestjs', () => {

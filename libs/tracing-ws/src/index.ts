@@ -32,7 +32,7 @@ export type { WsTraceContext } from './core/model/trace-context.js';
 
 // Context
 export { WS_CONNECTION_CONTEXT, WS_MESSAGE_CONTEXT } from './core/model/tracing-ws.constants.js';
-export type { WsConnectionContext, WsMessageContext, WsUser } from './core/model/ws-connection.context.js';
+export type { WsConnectionContext, WsMessageContext, WsUser, WsUserFields, WsUserTypes } from './core/model/ws-connection.context.js';
 export { WsContextService } from './core/module/ws-context.service.js';
 export { WsConnection } from './core/module/ws-connection.decorator.js';
 

@@ -7,7 +7,7 @@ import type { WsAcceptedHandshake } from '../handshake/ws-handshake.outcome.js';
 import { sanitizeClientText } from '../model/client-text.js';
 import { WS_CONNECTION_CONTEXT } from '../model/tracing-ws.constants.js';
 import { WS_EVENT_LABELS, WS_LOG_FIELDS as F, WS_LOG_MESSAGES, WS_SPAN_ATTRIBUTES as A } from '../model/tracing-ws.names.js';
-import type { WsConnectionContext } from '../model/ws-connection.context.js';
+import type { WsConnectionContext, WsUserFields } from '../model/ws-connection.context.js';
 import { WS_CLOSE_CODES, WS_ERROR_CODES } from '../model/ws-protocol.js';
 import type { WsTransportConnection } from '../model/ws-transport.js';
 import { WsAdmission } from '../policy/ws-admission.js';
@@ -178,7 +178,9 @@ export class WsConnectionLifecycle {
 
   /** Closes the connection with 4401 when the user's credential expires. */
   private scheduleExpiry(state: WsConnectionState): void {
-    const expiresAt = state.context.user?.expiresAt;
+    // Read through the fields the library needs, whatever the application's user type.
+    const user: WsUserFields | undefined = state.context.user;
+    const expiresAt = user?.expiresAt;
     const at = expiresAt instanceof Date ? expiresAt.getTime() : typeof expiresAt === 'number' ? expiresAt : undefined;
     if (at === undefined || !Number.isFinite(at)) return;
     state.cancelExpiry = armExpiry(at, () => {

@@ -1,13 +1,32 @@
 import type { Span, SpanContext } from '@opentelemetry/api';
 
-/** The authenticated user of a connection, as returned by the `authenticate` hook. */
-export interface WsUser {
+/** What the library reads of a user: any application type with these fields will do. */
+export interface WsUserFields {
   /** Stable user id: becomes `enduser.id` on spans and `user_id` in logs. */
-  id: string;
+  readonly id: string;
   /** When the credential expires (ms since the epoch, or a Date): the socket is then closed with 4401. */
-  expiresAt?: number | Date;
-  [key: string]: unknown;
+  readonly expiresAt?: number | Date;
 }
+
+/**
+ * Augment this interface to give the library your user type, so that
+ * `authenticate` must return it and `WsContextService#user` is typed with it:
+ *
+ * @example
+ * declare module '@tracing-ws/nestjs' {
+ *   interface WsUserTypes {
+ *     user: User; // your interface or class, with `id: string`
+ *   }
+ * }
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-interface
+export interface WsUserTypes {}
+
+/**
+ * The authenticated user of a connection, as returned by the `authenticate` hook:
+ * the type given in {@link WsUserTypes}, else {@link WsUserFields}.
+ */
+export type WsUser = WsUserTypes extends { user: infer U extends WsUserFields } ? U : WsUserFields;
 
 /**
  * What the handshake learned about a connection; attached to the socket and

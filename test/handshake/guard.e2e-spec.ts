@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { SubscribeMessage, WebSocketGateway } from '@nestjs/websockets';
 import { TracedGateway, type WsAuthRequest } from '@tracing-ws/nestjs';
 import { logs, startApp, type TestApp } from '../support/app.js';
+import { metricValue } from '../support/metrics.js';
 import { TestTelemetry } from '../support/otel.js';
 import { connect, upgrade } from '../support/ws-client.js';
 
@@ -128,6 +129,18 @@ describe('handshake guard (before the 101)', () => {
     expect(res.headers['x-trace-id']).toMatch(/^[0-9a-f]{32}$/);
     expect(res.headers['set-cookie']).toBeUndefined();
     res.socket!.close();
+  });
+
+  it('refuses an offer of only a bearer.<token> subprotocol with 400 saying what to offer, before the hook and without a connection', async () => {
+    const before = metricValue(await t.metrics(), 'ws_connections_opened_total', { path: '/ws' });
+    const res = await upgrade(url, { ...ok, protocols: ['bearer.alice-token'] });
+    expect(res.status).toBe(400);
+    expect(res.body).toContain('json');
+    expect(res.body).not.toContain('alice-token');
+    expect(JSON.stringify(res.headers)).not.toContain('alice-token');
+    const line = await logs.waitFor({ msg: 'ws.handshake_rejected', reason: 'bearer_only_subprotocol', trace_id: res.headers['x-trace-id'] });
+    expect(line.status).toBe(400);
+    expect(metricValue(await t.metrics(), 'ws_connections_opened_total', { path: '/ws' })).toBe(before);
   });
 
   it('refuses with 500 without leaking the text when the authenticate hook throws', async () => {

@@ -87,12 +87,12 @@ export class WsHandshakeGuard {
         else this.log.logger.error(fields, msg);
       }
     };
-    const reject = (status: number, reason: WsRejectionReason): WsRejectedHandshake => {
+    const reject = (status: number, reason: WsRejectionReason, hint?: string): WsRejectedHandshake => {
       const span = startSpan({});
       const traceId = chooseTraceId(span.spanContext(), undefined, fallback);
       logFailures(span, traceId);
       this.finishRejected(span, path, startedAt, status, reason, traceId);
-      return { accepted: false, status, reason, traceId };
+      return { accepted: false, status, reason, traceId, hint };
     };
 
     try {
@@ -100,6 +100,11 @@ export class WsHandshakeGuard {
       const origin = sanitizeClientText(request.headers.origin);
       if (!this.isOriginAllowed(request.headers.origin, request)) return reject(403, 'origin_not_allowed');
 
+      // A browser offering only `bearer.<token>` drops the connection when no protocol is
+      // selected, and selecting that entry would echo the token in the 101: refuse it here.
+      if (offersOnlyBearerSubprotocol(request.headers['sec-websocket-protocol'])) {
+        return reject(400, 'bearer_only_subprotocol', BEARER_ONLY_HINT);
+      }
       let user: WsUser | undefined;
       const credential = this.extractCredential(request, url);
       if (credential) {
@@ -247,6 +252,14 @@ export class WsHandshakeGuard {
     fields[F.status] = status;
     this.log.logger.warn(fields, WS_LOG_MESSAGES.handshakeRejected);
   }
+}
+
+const BEARER_ONLY_HINT = 'Offer another subprotocol (for example "json") along with bearer.<token>: the server never selects the bearer entry.';
+
+/** Whether a Sec-WebSocket-Protocol header offers subprotocols, all of them `bearer.<token>`. */
+function offersOnlyBearerSubprotocol(header: string | string[] | undefined): boolean {
+  if (typeof header !== 'string' || header.trim() === '') return false;
+  return header.split(',').every((entry) => entry.trim().startsWith(SUBPROTOCOL_PREFIX));
 }
 
 function parseRequestUrl(target: string): URL | undefined {

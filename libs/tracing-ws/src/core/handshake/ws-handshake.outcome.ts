@@ -11,7 +11,8 @@ export type WsRejectionReason =
   | 'internal_error'
   | 'shutting_down'
   | 'connection_limit'
-  | 'ip_limit';
+  | 'ip_limit'
+  | 'bearer_only_subprotocol';
 
 /** A handshake that passed: becomes the connection's context when the transport accepts it. */
 export interface WsAcceptedHandshake {
@@ -35,6 +36,8 @@ export interface WsRejectedHandshake {
   readonly status: number;
   readonly reason: WsRejectionReason;
   readonly traceId: string;
+  /** What the client should do differently, for the body of the refusal (a fixed text, never the client's). */
+  readonly hint: string | undefined;
 }
 
 export type WsHandshakeOutcome = WsAcceptedHandshake | WsRejectedHandshake;

@@ -164,7 +164,7 @@ export class TracingWsAdapter extends WsAdapter {
           });
           done(true);
         } else {
-          done(false, outcome.status, STATUS_CODES[outcome.status], { 'X-Trace-ID': outcome.traceId });
+          done(false, outcome.status, outcome.hint ?? STATUS_CODES[outcome.status], { 'X-Trace-ID': outcome.traceId });
         }
       },
       () => done(false, 500, STATUS_CODES[500]),

@@ -41,6 +41,23 @@ describe('handshake guard (before the 101)', () => {
   const ok = { origin: 'https://app.example.com' };
   const bearer = { ...ok, headers: { authorization: 'Bearer alice-token' } };
 
+  it('lets in a request without Origin (a native app, a server, wscat) while the allow-list is set', async () => {
+    const res = await upgrade(url, { headers: { authorization: 'Bearer alice-token' } });
+    expect(res.status).toBe(101);
+    res.socket?.close();
+  });
+
+  it('refuses a request without Origin with 403 when allowMissingOrigin is off', async () => {
+    const strict = await startApp({ gateways: [EchoGateway], tracing: { allowedOrigins: ['https://app.example.com'], allowMissingOrigin: false, requireAuth: true, authenticate } });
+    try {
+      const res = await upgrade(`${strict.wsUrl}/ws`, { headers: { authorization: 'Bearer alice-token' } });
+      expect(res.status).toBe(403);
+      expect((await upgrade(`${strict.wsUrl}/ws`, { origin: 'https://app.example.com', headers: { authorization: 'Bearer alice-token' } })).status).toBe(101);
+    } finally {
+      await strict.close();
+    }
+  });
+
   it('rejects an upgrade from a disallowed origin with 403', async () => {
     const res = await upgrade(url, { origin: 'https://evil.example.com', headers: { authorization: 'Bearer alice-token' } });
     expect(res.status).toBe(403);

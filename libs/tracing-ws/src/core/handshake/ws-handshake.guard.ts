@@ -158,10 +158,14 @@ export class WsHandshakeGuard {
     handshake.span.end();
   }
 
-  /** Whether `origin` may connect; an empty allow-list allows every origin. */
+  /**
+   * Whether `origin` may connect; an empty allow-list allows every origin, and a
+   * request without `Origin` (not a browser's) passes unless `allowMissingOrigin` is off.
+   */
   protected isOriginAllowed(origin: string | string[] | undefined, _request: WsHandshakeRequest): boolean {
     const allowed = this.options.allowedOrigins;
     if (allowed.length === 0) return true;
+    if (origin === undefined) return this.options.allowMissingOrigin;
     if (typeof origin !== 'string') return false;
     return allowed.some((a) => (typeof a === 'string' ? a === origin : a.test(origin)));
   }

@@ -30,6 +30,7 @@ export const TRACING_WS_OPTION_RULES: OptionRules<ResolvedTracingWsOptions> = {
     'give an array of origins such as "https://app.example.com" or RegExps (empty allows all).',
     { copy: (v) => Object.freeze([...v]) },
   ),
+  allowMissingOrigin: flag(true),
   requireAuth: flag(false),
   authenticate: new OptionRule<WsAuthenticateHook | undefined>(undefined, isOptionalFunction, 'give a function (request) => user | null, or leave it out.'),
   traceMode: new OptionRule<ResolvedTracingWsOptions['traceMode']>('message', (v) => v === 'message' || v === 'connection', 'give "message" or "connection".'),

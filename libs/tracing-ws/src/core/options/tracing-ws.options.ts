@@ -182,6 +182,14 @@ export interface TracingWsModuleOptions {
    */
   allowedOrigins?: Array<string | RegExp>;
   /**
+   * With `allowedOrigins` set, let in requests that carry no `Origin` header.
+   * Browsers always send one, and the allow-list exists to stop other sites'
+   * pages from opening connections in a user's browser; native apps, servers
+   * and command-line clients send none. `false` refuses them with HTTP 403.
+   * @defaultValue `true`
+   */
+  allowMissingOrigin?: boolean;
+  /**
    * Refuse a handshake that carries no credential with HTTP 401. A credential
    * that is presented and refused gets 401 whatever this says.
    * @defaultValue `false`
@@ -279,6 +287,7 @@ export interface TracingWsModuleOptions {
 /** Options after defaults are merged and validation has passed. */
 export interface ResolvedTracingWsOptions {
   readonly allowedOrigins: ReadonlyArray<string | RegExp>;
+  readonly allowMissingOrigin: boolean;
   readonly requireAuth: boolean;
   readonly authenticate: WsAuthenticateHook | undefined;
   readonly traceMode: WsTraceMode;

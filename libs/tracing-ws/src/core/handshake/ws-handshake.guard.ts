@@ -29,6 +29,7 @@ const SUBPROTOCOL_PREFIX = 'bearer.';
 @Injectable()
 export class WsHandshakeGuard {
   protected readonly tracer: Tracer = trace.getTracer(TRACER_NAME);
+  private tracingChecked = false;
 
   constructor(
     @Inject(RESOLVED_OPTIONS) protected readonly options: ResolvedTracingWsOptions,
@@ -58,8 +59,7 @@ export class WsHandshakeGuard {
     // The span is created once the user is known, back-dated to the start of the
     // handshake, so that a sampler sees `enduser.id` and can keep a chosen user's
     // whole session (WsForceSampler).
-    const startSpan = (attributes: Record<string, string | number | boolean>): Span =>
-      this.tracer.startSpan(
+    const startSpan = (attributes: Record<string, string | number | boolean>): Span => this.checkTracing(this.tracer.startSpan(
         `GET ${path}`,
         {
           kind: SpanKind.SERVER,
@@ -73,7 +73,7 @@ export class WsHandshakeGuard {
           },
         },
         parent,
-      );
+      ));
     const fallback = { traceId: incoming?.traceId ?? generateTraceId() };
     // A hook's failure is logged once the handshake's span exists, so that its line
     // carries the same trace id as the refusal and the X-Trace-ID the client gets.
@@ -233,6 +233,23 @@ export class WsHandshakeGuard {
     const asked = request.headers['x-force-sample'] === '1' || url?.searchParams.get('forceSample') === '1';
     if (!asked) return false;
     return (await hook(user, request)) === true;
+  }
+
+  /**
+   * Warns once, at the first handshake (the SDK may start after the module), when
+   * no OpenTelemetry SDK is registered: spans are then no-ops, replies carry the
+   * handshake's trace id, and log lines have no span_id.
+   */
+  private checkTracing(span: Span): Span {
+    if (this.tracingChecked) return span;
+    this.tracingChecked = true;
+    if (!trace.isSpanContextValid(span.spanContext())) {
+      this.log.logger.warn(
+        { [F.fix]: 'Start an OpenTelemetry SDK before the app (e.g. new NodeSDK().start() from @opentelemetry/sdk-node, as the sample\'s telemetry.ts does).' },
+        WS_LOG_MESSAGES.tracingOff,
+      );
+    }
+    return span;
   }
 
   private safely<T>(fn: () => T): T | undefined {

@@ -118,6 +118,7 @@ export const WS_LOG_FIELDS = {
   originInstanceId: 'origin_instance_id',
   lagMs: 'lag_ms',
   backend: 'backend',
+  fix: 'fix',
 } as const;
 
 /** The `msg` of the library's own log lines. */
@@ -143,4 +144,5 @@ export const WS_LOG_MESSAGES = {
   broadcastEnvelopeRejected: 'ws.broadcast_envelope_rejected',
   hookFailed: 'ws.hook_failed',
   authHookFailed: 'ws.auth_hook_failed',
+  tracingOff: 'ws.tracing_off',
 } as const;

@@ -221,6 +221,25 @@ describeWithRedis('WsBroadcaster over Redis: two instances in one process', () =
     await b1.next((f) => f.event === 'said' && f.data.text === 'still fine');
   });
 
+  it('counts and logs presence writes Redis refuses, instead of letting presence go stale in silence', async () => {
+    const before = metricValue(await a.metrics(), 'ws_broadcast_failed_total', { reason: 'presence' });
+    const admin = new Redis(redis.url);
+    try {
+      // Redis over its memory limit refuses writes (OOM) but still carries pub/sub.
+      await admin.config('SET', 'maxmemory', '1');
+      const a1 = await client(a, 'oom', ['r8']);
+      const line = await logs.waitFor({ msg: 'ws.presence_write_failed', instance_id: 'inst-a' });
+      expect(String(line.reason)).toMatch(/OOM/);
+      await waitFor(async () => metricValue(await a.metrics(), 'ws_broadcast_failed_total', { reason: 'presence' }) >= before + 2, 5000, 'presence failures counted');
+      // One line per streak of failures, not one per write.
+      expect(logs.find({ msg: 'ws.presence_write_failed', instance_id: 'inst-a' })).toHaveLength(1);
+      await a1.request('say', { room: 'r8', text: 'delivered anyway' }, 'sent');
+    } finally {
+      await admin.config('SET', 'maxmemory', '0');
+      admin.disconnect();
+    }
+  });
+
   it('keeps local delivery while Redis is down, reports it, and resumes by itself when Redis returns', async () => {
     const a1 = await client(a, 'ned', ['r5']);
     const a2 = await client(a, 'oz', ['r5']);

@@ -1,6 +1,9 @@
 import type { ChainableCommander, Redis } from 'ioredis';
 import type { WsConnectionState } from '../connection/ws-connection.state.js';
+import { WS_LOG_FIELDS as F, WS_LOG_MESSAGES } from '../model/tracing-ws.names.js';
 import type { ResolvedTracingWsOptions } from '../options/tracing-ws.options.js';
+import type { WsBroadcastMetrics } from '../telemetry/ws-broadcast.metrics.js';
+import type { WsLogger } from '../telemetry/ws.logger.js';
 import type { RedisBroadcastBus } from './redis-broadcast.bus.js';
 import type { WsLocalRegistry } from './ws-local.registry.js';
 import type { WsOnlineConnection, WsRoomMember } from './ws-broadcast.types.js';
@@ -8,6 +11,8 @@ import type { WsOnlineConnection, WsRoomMember } from './ws-broadcast.types.js';
 type RedisSettings = NonNullable<ResolvedTracingWsOptions['broadcast']['redis']>;
 
 const ignore = (): void => undefined;
+
+type ExecResult = Array<[Error | null, unknown]> | null;
 
 /**
  * Who is online, on which instance, in which rooms, kept in Redis by each
@@ -23,6 +28,8 @@ const ignore = (): void => undefined;
  */
 export class RedisPresence {
   private timer: NodeJS.Timeout | undefined;
+  /** A write has failed since the last one that succeeded (its line is written once). */
+  private failing = false;
   private readonly instancesKey: string;
   private readonly connsKey: string;
   private readonly roomKeysKey: string;
@@ -32,6 +39,8 @@ export class RedisPresence {
     private readonly instanceId: string,
     private readonly registry: WsLocalRegistry,
     private readonly bus: RedisBroadcastBus,
+    private readonly metrics: WsBroadcastMetrics,
+    private readonly log: WsLogger,
   ) {
     const p = settings.keyPrefix;
     this.instancesKey = `${p}instances`;
@@ -58,7 +67,7 @@ export class RedisPresence {
   opened(state: WsConnectionState): void {
     const client = this.bus.client;
     if (!client) return;
-    this.writeConnection(client.pipeline(), state).exec().catch(ignore);
+    this.written(this.writeConnection(client.pipeline(), state).exec());
   }
 
   closed(state: WsConnectionState, rooms: readonly string[]): void {
@@ -66,7 +75,7 @@ export class RedisPresence {
     if (!client) return;
     const p = client.pipeline().hdel(this.connsKey, state.context.connectionId);
     for (const room of rooms) this.removeMember(p, state, room);
-    p.exec().catch(ignore);
+    this.written(p.exec());
   }
 
   joined(state: WsConnectionState, room: string): void {
@@ -74,13 +83,13 @@ export class RedisPresence {
     if (!client) return;
     const key = this.roomKey(this.instanceId, room);
     const p = client.pipeline().hset(key, state.context.connectionId, state.context.user?.id ?? '').pexpire(key, this.settings.presenceTtlMs).sadd(this.roomKeysKey, room);
-    this.writeConnection(p, state).exec().catch(ignore);
+    this.written(this.writeConnection(p, state).exec());
   }
 
   left(state: WsConnectionState, room: string): void {
     const client = this.bus.client;
     if (!client) return;
-    this.writeConnection(this.removeMember(client.pipeline(), state, room), state).exec().catch(ignore);
+    this.written(this.writeConnection(this.removeMember(client.pipeline(), state, room), state).exec());
   }
 
   /** Rewrites every entry of this instance from local state (after Redis came back). */
@@ -101,7 +110,7 @@ export class RedisPresence {
       m.hset(key, ...fields).pexpire(key, this.settings.presenceTtlMs).sadd(this.roomKeysKey, room);
     }
     this.touch(m);
-    await m.exec().catch(ignore);
+    await this.written(m.exec());
   }
 
   /** Members of `room` on every live instance; `undefined` while Redis is away. */
@@ -160,6 +169,32 @@ export class RedisPresence {
       // A key that no longer exists (expired during a long stall, flushed) means lost entries: rewrite them.
       if (this.registry.connections.size > 0 && replies?.[0]?.[1] === 0) void this.resync();
     }, ignore);
+  }
+
+  /**
+   * Accounts for one write: a failed command (Redis refusing it, such as OOM, or the
+   * connection failing) counts in `ws_broadcast_failed_total{reason="presence"}`, and
+   * the first failure of a streak is logged, so stale presence never goes unseen.
+   */
+  private written(exec: Promise<ExecResult>): Promise<void> {
+    return exec.then(
+      (replies) => {
+        const failed = replies?.find(([err]) => err)?.[0];
+        if (failed) this.failed(failed);
+        else this.failing = false;
+      },
+      (err: unknown) => this.failed(err),
+    );
+  }
+
+  private failed(err: unknown): void {
+    this.metrics.failed('presence');
+    if (this.failing) return;
+    this.failing = true;
+    this.log.logger.warn(
+      { [F.backend]: 'redis', [F.instanceId]: this.instanceId, [F.reason]: err instanceof Error ? err.message.slice(0, 200) : 'write failed' },
+      WS_LOG_MESSAGES.presenceWriteFailed,
+    );
   }
 
   private touch(p: ChainableCommander): void {

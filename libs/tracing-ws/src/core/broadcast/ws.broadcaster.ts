@@ -82,7 +82,7 @@ export class WsBroadcaster implements OnModuleInit, OnApplicationShutdown {
         envelope: (text) => this.receive(text),
         up: () => void this.presence?.resync(),
       });
-      this.presence = new RedisPresence(redis, instanceId, this.registry, this.bus);
+      this.presence = new RedisPresence(redis, instanceId, this.registry, this.bus, metrics, log);
     }
   }
 

@@ -142,6 +142,7 @@ export const WS_LOG_MESSAGES = {
   broadcastBackendUp: 'ws.broadcast_backend_up',
   broadcastBackendDown: 'ws.broadcast_backend_down',
   broadcastEnvelopeRejected: 'ws.broadcast_envelope_rejected',
+  presenceWriteFailed: 'ws.presence_write_failed',
   hookFailed: 'ws.hook_failed',
   authHookFailed: 'ws.auth_hook_failed',
   tracingOff: 'ws.tracing_off',

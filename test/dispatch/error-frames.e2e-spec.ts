@@ -74,4 +74,21 @@ describe('error frames of traced messages', () => {
     expect(metricValue(text, 'ws_message_errors_total', { path: '/msg', event: 'refuse', code: 'BAD_REQUEST' })).toBe(1);
     expect(metricValue(text, 'ws_message_errors_total', { path: '/msg', event: 'explode', code: 'INTERNAL' })).toBe(1);
   });
+
+  it('logs a client-caused failure as one info line with its message, no stack; a server fault at error with it', async () => {
+    const socket = await connect(url);
+    try {
+      const refused = await socket.request('refuse', null);
+      const line = await logs.waitFor({ msg: 'ws.message_failed', trace_id: refused.data.traceId });
+      expect(line).toMatchObject({ level: 30, error_code: 'BAD_REQUEST', error_message: 'room is full', event: 'refuse' });
+      expect(line.err).toBeUndefined();
+      expect(JSON.stringify(line)).not.toContain('stack');
+      const exploded = await socket.request('explode', null);
+      const fault = await logs.waitFor({ msg: 'ws.message_failed', trace_id: exploded.data.traceId });
+      expect(fault.level).toBe(50);
+      expect((fault.err as { stack: string }).stack).toContain('secret internal detail');
+    } finally {
+      await socket.close();
+    }
+  });
 });

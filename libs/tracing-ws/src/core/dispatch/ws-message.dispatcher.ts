@@ -196,12 +196,15 @@ export class WsMessageDispatcher {
     }
     connection.metrics.event(message.event).error(mapped.code);
     const logger = this.log.logger;
-    const level = mapped.internal ? 'error' : 'warn';
+    // A server fault is an incident: error, with its stack. A client's mistake (a
+    // WsException, a validation failure, a 4xx) is expected: one info line, no stack.
+    const level = mapped.internal ? 'error' : 'info';
     if (logger.isLevelEnabled(level)) {
       // The log line of a failure always carries its trace id, sampled or not.
       const fields = this.messageFields(message);
       fields[F.errorCode] = mapped.code;
-      fields[F.error] = exception;
+      if (mapped.internal) fields[F.error] = exception;
+      else fields[F.errorMessage] = mapped.message;
       logger[level](fields, WS_LOG_MESSAGES.messageFailed);
     }
     this.sendError(connection, mapped, message.traceId, message.id);

@@ -108,6 +108,7 @@ export const WS_LOG_FIELDS = {
   outcome: 'outcome',
   error: 'err',
   errorCode: 'error_code',
+  errorMessage: 'error_message',
   payload: 'payload',
   bufferedBytes: 'buffered_bytes',
   clients: 'clients',

@@ -27,6 +27,13 @@ export const WS_CLOSE_CODES = {
   rateLimited: 4429,
 } as const;
 
+/**
+ * Close codes that get their own `code` label value (every other code counts as
+ * `other`): those the server sends, and those a peer or the network produce.
+ * The README's close code table lists exactly these.
+ */
+export const WS_CLOSE_CODE_LABELS: readonly number[] = Object.freeze([1000, 1001, 1005, 1006, 1008, 1009, 1011, 1012, 1013, 4400, 4401, 4403, 4408, 4429]);
+
 /** `meta` of a frame, in both directions. */
 export interface WsFrameMeta {
   /** W3C traceparent of the client's span for this message. */

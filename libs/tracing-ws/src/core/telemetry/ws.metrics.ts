@@ -4,6 +4,7 @@ import type { Counter, Gauge, Histogram } from 'prom-client';
 import { RESOLVED_OPTIONS } from '../model/tracing-ws.tokens.js';
 import type { ResolvedTracingWsOptions } from '../options/tracing-ws.options.js';
 import { WS_EVENT_LABELS, WS_METRIC_LABELS as L, WS_METRIC_NAMES as N } from '../model/tracing-ws.names.js';
+import { WS_CLOSE_CODE_LABELS } from '../model/ws-protocol.js';
 
 type CounterChild = ReturnType<Counter<string>['labels']>;
 type HistogramChild = ReturnType<Histogram<string>['labels']>;
@@ -38,8 +39,7 @@ export interface WsGatewayMetrics {
 /** Event label values per gateway; past them every new name counts as `other`. */
 const MAX_EVENTS_PER_GATEWAY = 256;
 
-/** Close codes that get their own label value; every other code counts as `other`. */
-const KNOWN_CLOSE_CODES = new Set([1000, 1001, 1005, 1006, 1008, 1009, 1011, 1012, 1013, 4400, 4401, 4403, 4408, 4429]);
+const KNOWN_CLOSE_CODES = new Set(WS_CLOSE_CODE_LABELS);
 
 /**
  * The library's Prometheus metrics (README, "Metrics"), registered once in prom-client's default

@@ -37,6 +37,9 @@ class AuthModule {}
         requireAuth: true,
         authenticate: ({ token }) => auth.verify(token),
         allowedOrigins: config.allowedOrigins,
+        // One line per message at info (the library's default is debug), so that the
+        // trace id the page shows next to a message finds it at LOG_LEVEL=info.
+        messageLogLevel: config.messageLogLevel,
         // Several instances behind a load balancer share rooms through Redis.
         ...(config.redisUrl ? { broadcast: { redis: { url: config.redisUrl, presenceTtlMs: config.redisPresenceTtlMs } } } : {}),
       }),

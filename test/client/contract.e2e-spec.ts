@@ -10,6 +10,7 @@ import type { AddressInfo } from 'node:net';
 import type { WebSocket } from 'ws';
 import { logs } from '../support/app.js';
 import { nextEvent, recordEvents } from './client-events.js';
+import { withoutForeignUndiciSubscribers } from './undici-isolation.js';
 
 // The contract between the two packages: the real @tracing-ws/client (Node's
 // global WebSocket) against the real library in a listening Nest app, with no
@@ -18,6 +19,13 @@ import { nextEvent, recordEvents } from './client-events.js';
 // really sends is what the client understands.
 
 const TRACE_ID = /^[0-9a-f]{32}$/;
+
+// Upgrades as a browser sends them (see undici-isolation.ts).
+let restoreUndici: () => void;
+beforeAll(() => {
+  restoreUndici = withoutForeignUndiciSubscribers();
+});
+afterAll(() => restoreUndici());
 
 /** Demo credentials: `brief-token`'s credential expires 400 ms after the handshake. */
 function authenticate({ token }: WsAuthRequest) {

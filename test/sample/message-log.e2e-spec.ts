@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { TracingWsClient } from '@tracing-ws/client';
 import { loadConfig } from '../../apps/sample/src/config.js';
+import { withoutForeignUndiciSubscribers } from '../client/undici-isolation.js';
 import { SampleProcess } from '../support/sample-process.js';
 
 // The chat page says: "Every message and error shows its trace id: search it in the
@@ -19,14 +20,18 @@ describe('the sample at its default log level', () => {
   let sample: SampleProcess;
   let chat: TracingWsClient;
   const defaults = loadConfig({});
+  let restoreUndici: () => void;
 
   beforeAll(async () => {
+    // Upgrades as a browser sends them (see undici-isolation.ts).
+    restoreUndici = withoutForeignUndiciSubscribers();
     // The defaults, not the debug level the other sample specs run at (an empty MESSAGE_LOG_LEVEL is unset).
     sample = await SampleProcess.start({ LOG_LEVEL: defaults.logLevel, MESSAGE_LOG_LEVEL: '' });
   });
   afterAll(async () => {
     chat?.close();
     await sample?.stop();
+    restoreUndici();
   });
 
   it('runs at LOG_LEVEL=info by default', () => {

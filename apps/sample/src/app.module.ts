@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { PrometheusModule } from '@willsoto/nestjs-prometheus';
 import { LoggerModule } from 'nestjs-pino';
+import { pino } from 'pino';
 import { redactUrlSecrets, TracingWsModule, WS_LOG_REDACT_PATHS, wsLogMixin } from '@tracing-ws/nestjs';
 import { ChatGateway } from './chat/chat.gateway.js';
 import { ModerationClient, ModerationController } from './chat/moderation.js';
@@ -19,15 +20,21 @@ class AuthModule {}
 @Module({
   imports: [
     LoggerModule.forRoot({
-      pinoHttp: {
-        level: config.logLevel,
-        // trace_id / span_id / connection_id on every line, HTTP and WebSocket.
-        mixin: wsLogMixin,
-        // Tokens (header, query, subprotocol) and cookies never reach a log line.
-        redact: { paths: [...WS_LOG_REDACT_PATHS], censor: '[redacted]' },
-        serializers: { req: (req: { url?: string }) => ({ ...req, url: redactUrlSecrets(req.url) }) },
-        autoLogging: { ignore: (req) => req.url === '/metrics' || req.url === '/health' },
-      },
+      pinoHttp: [
+        {
+          level: config.logLevel,
+          // trace_id / span_id / connection_id on every line, HTTP and WebSocket.
+          mixin: wsLogMixin,
+          // Tokens (header, query, subprotocol) and cookies never reach a log line.
+          redact: { paths: [...WS_LOG_REDACT_PATHS], censor: '[redacted]' },
+          serializers: { req: (req: { url?: string }) => ({ ...req, url: redactUrlSecrets(req.url) }) },
+          autoLogging: { ignore: (req) => req.url === '/metrics' || req.url === '/health' },
+        },
+        // Synchronous writes to stdout. pino's default (asynchronous) stdout flushes at
+        // exit and, when whatever read the logs is gone (Ctrl-C on `npm start | jq`),
+        // retries that flush forever: the process never exits and keeps its port.
+        pino.destination({ dest: 1, sync: true }),
+      ],
     }),
     PrometheusModule.register({ path: '/metrics' }),
     TracingWsModule.forRootAsync({
@@ -37,6 +44,9 @@ class AuthModule {}
         requireAuth: true,
         authenticate: ({ token }) => auth.verify(token),
         allowedOrigins: config.allowedOrigins,
+        // One line per message at info (the library's default is debug), so that the
+        // trace id the page shows next to a message finds it at LOG_LEVEL=info.
+        messageLogLevel: config.messageLogLevel,
         // Several instances behind a load balancer share rooms through Redis.
         ...(config.redisUrl ? { broadcast: { redis: { url: config.redisUrl, presenceTtlMs: config.redisPresenceTtlMs } } } : {}),
       }),

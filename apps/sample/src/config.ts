@@ -1,8 +1,22 @@
+import type { TracingWsModuleOptions } from '@tracing-ws/nestjs';
+
+/** A level for the library's per-message lines. */
+export type MessageLogLevel = NonNullable<TracingWsModuleOptions['messageLogLevel']>;
+
+const MESSAGE_LOG_LEVELS: readonly MessageLogLevel[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'];
+
 /** The sample's settings, all from the environment, with embedded defaults. */
 export interface SampleConfig {
   port: number;
   host: string;
   logLevel: string;
+  /**
+   * `MESSAGE_LOG_LEVEL`: level of the library's `ws.message_handled` (one line per
+   * message, with trace_id, connection_id and user_id) and `ws.broadcast` lines.
+   * `info` (the library's default is `debug`), so that the trace id the chat page
+   * shows next to a message finds that message's line at the default `LOG_LEVEL`.
+   */
+  messageLogLevel: MessageLogLevel;
   /** token → user id */
   tokens: Map<string, string>;
   allowedOrigins: string[];
@@ -23,6 +37,12 @@ export function parseTokens(spec: string): Map<string, string> {
   return tokens;
 }
 
+function messageLogLevel(value: string): MessageLogLevel {
+  const level = MESSAGE_LOG_LEVELS.find((l) => l === value);
+  if (!level) throw new Error(`MESSAGE_LOG_LEVEL: "${value}" is not one of ${MESSAGE_LOG_LEVELS.join(', ')}`);
+  return level;
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): SampleConfig {
   const port = Number(env.PORT ?? 3000);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT: "${env.PORT}" is not a port number`);
@@ -30,6 +50,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): SampleConfig {
     port,
     host: env.HOST ?? '0.0.0.0',
     logLevel: env.LOG_LEVEL ?? 'info',
+    messageLogLevel: messageLogLevel(env.MESSAGE_LOG_LEVEL || 'info'),
     tokens: parseTokens(env.SAMPLE_TOKENS ?? 'alice-token:alice,bob-token:bob'),
     allowedOrigins: (env.ALLOWED_ORIGINS ?? '').split(',').map((s) => s.trim()).filter(Boolean),
     redisUrl: env.REDIS_URL || undefined,

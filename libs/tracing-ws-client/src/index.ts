@@ -5,7 +5,7 @@ export type { TracingWsClientOptions, WsHeartbeatOptions, WsReconnectOptions, Ws
 export type { WsClientEvents, WsClientState, WsReply, WsSentMessage } from './ws-client.events.js';
 export { WsClientError } from './ws-client.error.js';
 export type { WsClientErrorInit } from './ws-client.error.js';
-export { WS_DEFAULT_MESSAGES, WsMessages } from './ws-error.messages.js';
+export { showsServerText, WS_DEFAULT_MESSAGES, WS_SERVER_TEXT_CODES, WS_STOCK_SERVER_TEXTS, WsMessages } from './ws-error.messages.js';
 export type { WsMessageParams, WsMessagesOption, WsTranslate } from './ws-error.messages.js';
 export { backoffDelay } from './ws-backoff.js';
 export type { WsBackoffOptions } from './ws-backoff.js';

@@ -1,14 +1,19 @@
 /**
  * User-facing texts for error codes and close codes. Keys are `error.<CODE>`,
- * `close.<code>`, the fallbacks `error.unknown` / `close.unknown`, and `support`.
- * Placeholders in braces: `{traceId}`, `{serverMessage}`, `{code}`.
+ * `error.<CODE>.reason` (the same text with the server's reason, see
+ * {@link WS_SERVER_TEXT_CODES}), `close.<code>`, the fallbacks `error.unknown` /
+ * `close.unknown`, and `support`. Placeholders in braces: `{traceId}`,
+ * `{serverMessage}`, `{code}`.
  */
 export const WS_DEFAULT_MESSAGES: Readonly<Record<string, string>> = Object.freeze({
-  'error.BAD_REQUEST': 'That request was not accepted: {serverMessage}',
+  'error.BAD_REQUEST': 'That request was not accepted.',
+  'error.BAD_REQUEST.reason': 'That request was not accepted: {serverMessage}',
   'error.UNKNOWN_EVENT': 'This app version sent something the server does not understand. Please reload the page.',
   'error.VALIDATION_FAILED': 'Some of the values are not valid. Please check them and try again.',
   'error.UNAUTHORIZED': 'Please sign in again.',
+  'error.UNAUTHORIZED.reason': 'Please sign in again: {serverMessage}',
   'error.FORBIDDEN': 'You are not allowed to do that.',
+  'error.FORBIDDEN.reason': 'You are not allowed to do that: {serverMessage}',
   'error.RATE_LIMITED': 'You are going a bit fast. Please wait a moment and try again.',
   'error.PAYLOAD_TOO_LARGE': 'That message is too large.',
   'error.INTERNAL': 'Something went wrong on our side.',
@@ -30,6 +35,36 @@ export const WS_DEFAULT_MESSAGES: Readonly<Record<string, string>> = Object.free
   'close.unknown': 'The connection was closed (code {code}).',
   support: 'Quote this id to support: {traceId}',
 });
+
+/**
+ * The one rule for the server's text (`data.message` of an error frame): it is
+ * shown to the user for these codes only, because they are the refusals an
+ * application words itself for its users (`WsException('join the room first')`,
+ * `WsException({ code: 'FORBIDDEN', message })`, `ForbiddenException(message)`,
+ * `UnauthorizedException(message)`). Every other code gets the client's own text:
+ * `INTERNAL` (the server never sends its internal text), codes whose text the
+ * library writes for developers (`UNKNOWN_EVENT`, `VALIDATION_FAILED` with its
+ * field errors in `details`, `RATE_LIMITED`, `PAYLOAD_TOO_LARGE`), the client's
+ * own codes and unknown codes. Even for these codes, an empty text or a
+ * framework's stock text that only restates the code ({@link WS_STOCK_SERVER_TEXTS})
+ * is not shown.
+ */
+export const WS_SERVER_TEXT_CODES: readonly string[] = Object.freeze(['BAD_REQUEST', 'UNAUTHORIZED', 'FORBIDDEN']);
+
+/**
+ * NestJS's default texts (a guard returning false, `ForbiddenException()` and the
+ * like without a message): they say nothing the code does not, so they are not shown.
+ * Compared case-insensitively, after trimming.
+ */
+export const WS_STOCK_SERVER_TEXTS: readonly string[] = Object.freeze(['Bad Request', 'Unauthorized', 'Forbidden', 'Forbidden resource']);
+
+const STOCK = new Set(WS_STOCK_SERVER_TEXTS.map((t) => t.toLowerCase()));
+
+/** Whether the user is shown the server's text of an error with `code` ({@link WS_SERVER_TEXT_CODES}). */
+export function showsServerText(code: string, serverMessage: string | undefined): boolean {
+  const text = serverMessage?.trim() ?? '';
+  return WS_SERVER_TEXT_CODES.includes(code) && text !== '' && !STOCK.has(text.toLowerCase());
+}
 
 /** Values for placeholders. */
 export type WsMessageParams = Readonly<Record<string, string | number | undefined>>;
@@ -56,17 +91,17 @@ export class WsMessages {
 
   /** The text for `key`, with `fallbackKey` when neither the overrides nor the defaults know it. */
   text(key: string, params: WsMessageParams = {}, fallbackKey?: string): string {
-    const own = typeof this.option === 'function' ? this.safeTranslate(key, params) : this.option[key];
-    if (own !== undefined) return fill(own, params);
-    const builtIn = WS_DEFAULT_MESSAGES[key];
-    if (builtIn !== undefined) return fill(builtIn, params);
-    if (fallbackKey !== undefined) return this.text(fallbackKey, params);
-    return key;
+    return this.first([key], params, fallbackKey);
   }
 
-  /** The user-facing text of an error code. */
+  /**
+   * The user-facing text of an error code. The server's text is part of it only
+   * when {@link showsServerText} says so: then `error.<CODE>.reason` is used
+   * (an override of `error.<CODE>` still wins over the built-in reason text).
+   */
   error(code: string, serverMessage = ''): string {
-    return this.text(`error.${code}`, { code, serverMessage }, 'error.unknown');
+    const keys = showsServerText(code, serverMessage) ? [`error.${code}.reason`, `error.${code}`] : [`error.${code}`];
+    return this.first(keys, { code, serverMessage: serverMessage.trim() }, 'error.unknown');
   }
 
   /** The user-facing text of a close code. */
@@ -77,6 +112,20 @@ export class WsMessages {
   /** "Quote this id to support: …", or `undefined` without a trace id. */
   support(traceId: string | undefined): string | undefined {
     return traceId ? this.text('support', { traceId }) : undefined;
+  }
+
+  /** The first of `keys` the overrides know, else the first the defaults know, else `fallbackKey`. */
+  private first(keys: readonly string[], params: WsMessageParams, fallbackKey?: string): string {
+    for (const key of keys) {
+      const own = typeof this.option === 'function' ? this.safeTranslate(key, params) : this.option[key];
+      if (own !== undefined) return fill(own, params);
+    }
+    for (const key of keys) {
+      const builtIn = WS_DEFAULT_MESSAGES[key];
+      if (builtIn !== undefined) return fill(builtIn, params);
+    }
+    if (fallbackKey !== undefined) return this.first([fallbackKey], params);
+    return keys[0]!;
   }
 
   private safeTranslate(key: string, params: WsMessageParams): string | undefined {

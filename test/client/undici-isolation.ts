@@ -13,10 +13,13 @@ import { channel } from 'node:diagnostics_channel';
  * application running the client next to that instrumentation gets.)
  */
 export function withoutForeignUndiciSubscribers(): () => void {
-  const create = channel('undici:request:create');
-  const publish = create.publish;
-  create.publish = () => undefined;
+  const create = channel('undici:request:create') as ReturnType<typeof channel> & { publish: (message: unknown) => void };
+  // An own property shadows the prototype's publish. Undone by deleting it, never by
+  // assigning the saved method back: Node swaps a channel's prototype between an
+  // inactive and an active one as subscribers come and go, so a saved `publish` may be
+  // the inactive no-op, and assigning it would silence every later subscriber.
+  Object.defineProperty(create, 'publish', { value: () => undefined, configurable: true, writable: true });
   return () => {
-    create.publish = publish;
+    delete (create as { publish?: unknown }).publish;
   };
 }

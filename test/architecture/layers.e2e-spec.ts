@@ -1,4 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { layeringViolations, LAYERS, readSources } from './layers.js';
 
@@ -51,5 +52,24 @@ describe('the layering check', () => {
       'core/dispatch/a.ts imports socket.io: only transports/socket.io may',
       'transports/ws/b.ts imports transports/socket.io/c.ts: one transport imports another',
     ]);
+  });
+});
+
+describe('the shipped sources', () => {
+  it('point at no document outside the repository (their comments ship in the .d.ts files)', () => {
+    const libs = join(import.meta.dirname, '../../libs');
+    const offenders: string[] = [];
+    const walk = (dir: string): void => {
+      for (const entry of readdirSync(dir, { withFileTypes: true })) {
+        const full = join(dir, entry.name);
+        if (entry.isDirectory()) {
+          if (entry.name !== 'node_modules' && entry.name !== 'dist') walk(full);
+        } else if (/\.(ts|js|mjs)$/.test(entry.name) && /DESIGN\.md|PERF-NOTES|\.\.\/shared\//.test(readFileSync(full, 'utf8'))) {
+          offenders.push(full);
+        }
+      }
+    };
+    walk(libs);
+    expect(offenders).toEqual([]);
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { decideOnClose } from './ws-close.policy.js';
 
-describe('decideOnClose (DESIGN.md close code table)', () => {
+describe('decideOnClose (the server close code table)', () => {
   it.each([1001, 1006, 1011, 4408])('reconnects with backoff after %i', (code) => {
     expect(decideOnClose(code)).toEqual({ action: 'reconnect', slowDown: false });
   });

@@ -14,7 +14,7 @@ const STOP: WsCloseDecision = { action: 'stop', slowDown: false };
 const RECONNECT: WsCloseDecision = { action: 'reconnect', slowDown: false };
 const LATER: WsCloseDecision = { action: 'reconnect', slowDown: true };
 
-/** DESIGN.md's close code table, plus the standard codes a browser can report. */
+/** The server's close code table (its README, "Close codes"), plus the standard codes a browser can report. */
 const DECISIONS: ReadonlyMap<number, WsCloseDecision> = new Map([
   [C.normal, STOP],
   [C.goingAway, RECONNECT],

@@ -1,5 +1,5 @@
 /**
- * The wire format of TracingWsModule gateways (DESIGN.md, "Shared names"),
+ * The wire format of TracingWsModule gateways (the server README, "Frames" and "Close codes"),
  * repeated here so that the client stays dependency-free.
  */
 
@@ -55,7 +55,7 @@ export interface WsErrorData {
   details?: unknown;
 }
 
-/** Close codes of DESIGN.md: standard first, then 4xxx = HTTP status (the graphql-ws convention). */
+/** Close codes of the server (its README, "Close codes"): standard first, then 4xxx = HTTP status (the graphql-ws convention). */
 export const WS_CLOSE_CODES = {
   normal: 1000,
   goingAway: 1001,

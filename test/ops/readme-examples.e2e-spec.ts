@@ -13,7 +13,7 @@ import { promisify } from 'node:util';
 const run = promisify(execFile);
 const ROOT = join(import.meta.dirname, '..', '..');
 const EXAMPLES = join(ROOT, 'docs', 'examples');
-const READMES = ['README.md', 'libs/tracing-ws-client/README.md'];
+const READMES = ['README.md', 'libs/tracing-ws/README.md', 'libs/tracing-ws-client/README.md'];
 /** The first line of an example that only stands in for the application's own code. */
 const STAND_IN = '// Stand-in for the application';
 

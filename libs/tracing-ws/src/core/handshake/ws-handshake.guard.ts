@@ -77,14 +77,13 @@ export class WsHandshakeGuard {
     const fallback = { traceId: incoming?.traceId ?? generateTraceId() };
     // A hook's failure is logged once the handshake's span exists, so that its line
     // carries the same trace id as the refusal and the X-Trace-ID the client gets.
-    const failures: Array<{ msg: string; err: unknown; hook?: string }> = [];
+    const failures: Array<{ level: 'warn' | 'error'; msg: string; err: unknown; hook?: string }> = [];
     const logFailures = (span: Span, traceId: string): void => {
-      for (const { msg, err, hook } of failures) {
+      for (const { level, msg, err, hook } of failures) {
         const fields = handshakeLine(span.spanContext(), traceId, path);
         fields[F.error] = err;
         if (hook) fields[F.hook] = hook;
-        if (msg === WS_LOG_MESSAGES.hookFailed) this.log.logger.warn(fields, msg);
-        else this.log.logger.error(fields, msg);
+        this.log.logger[level](fields, msg);
       }
     };
     const reject = (status: number, reason: WsRejectionReason, hint?: string): WsRejectedHandshake => {
@@ -111,7 +110,7 @@ export class WsHandshakeGuard {
         try {
           user = (await this.authenticate({ token: credential.token, source: credential.source, request })) ?? undefined;
         } catch (err) {
-          failures.push({ msg: WS_LOG_MESSAGES.authHookFailed, err });
+          failures.push({ level: 'error', msg: WS_LOG_MESSAGES.authHookFailed, err });
           return reject(500, 'auth_error');
         }
         if (!user || typeof user.id !== 'string') return reject(401, 'invalid_credentials');
@@ -124,7 +123,7 @@ export class WsHandshakeGuard {
         forceSample = await this.forceSampleRequested(request, url, user);
       } catch (err) {
         // A faulty hook samples nothing more: the handshake goes on.
-        failures.push({ msg: WS_LOG_MESSAGES.hookFailed, err, hook: 'allowForceSampling' });
+        failures.push({ level: 'warn', msg: WS_LOG_MESSAGES.hookFailed, err, hook: 'allowForceSampling' });
       }
       // Last, so that a slot is only taken by a handshake that passed every other check.
       const refusal = this.admission.acquire(remoteAddress);
@@ -140,7 +139,7 @@ export class WsHandshakeGuard {
       return { accepted: true, connectionId, traceId, span, user, remoteAddress, userAgent, origin, path, startedAt, forceSample };
     } catch (err) {
       // A faulty override must refuse one handshake, not crash the server.
-      failures.push({ msg: WS_LOG_MESSAGES.handshakeRejected, err });
+      failures.push({ level: 'error', msg: WS_LOG_MESSAGES.handshakeRejected, err });
       return reject(500, 'internal_error');
     }
   }

@@ -26,13 +26,13 @@ export function chooseTraceId(spanContext: SpanContext | undefined, message: Has
  * else only `trace_id` (the rule of {@link chooseTraceId}, with its fallbacks).
  */
 export function addTraceFields(fields: WsLogFields, spanContext: SpanContext | undefined, message: HasTraceId | undefined, connection: HasTraceId | undefined): WsLogFields {
-  if (spanContext !== undefined && trace.isSpanContextValid(spanContext)) {
-    fields[F.traceId] = spanContext.traceId;
+  const traceId = chooseTraceId(spanContext, message, connection);
+  if (traceId === undefined) return fields;
+  fields[F.traceId] = traceId;
+  // The span's own ids only when the rule chose the span's trace.
+  if (spanContext !== undefined && traceId === spanContext.traceId && trace.isSpanContextValid(spanContext)) {
     fields[F.spanId] = spanContext.spanId;
     fields[F.traceFlags] = `0${spanContext.traceFlags.toString(16)}`.slice(-2);
-  } else {
-    const traceId = message?.traceId ?? connection?.traceId;
-    if (traceId !== undefined) fields[F.traceId] = traceId;
   }
   return fields;
 }

@@ -137,13 +137,13 @@ export class WsMessageDispatcher {
 
   /**
    * Handles one event that the transport decoded itself (socket.io): `data` as the
-   * handler receives it, `ack` the acknowledgement callback when the client asked
-   * for one, `size` the packet's bytes. An object payload's `meta` (`traceparent`,
-   * `id`) is read as a ws frame's `meta` is. Never throws.
+   * handler receives it, `meta` what the client sent as the message's meta
+   * (`traceparent`, `id`; validated here), `ack` the acknowledgement callback when
+   * the client asked for one, `size` the packet's bytes. Never throws.
    */
-  receiveEvent(state: WsConnectionState, event: string, data: unknown, ack: WsAck | undefined, size: number): void {
+  receiveEvent(state: WsConnectionState, event: string, data: unknown, rawMeta: unknown, ack: WsAck | undefined, size: number): void {
     if (!this.admit(state, size, ack)) return;
-    const meta = typeof data === 'object' && data !== null ? readMeta((data as { meta?: unknown }).meta) : undefined;
+    const meta = readMeta(rawMeta);
     const entry = state.handlers.get(event);
     if (!entry) return this.refuse(state, WS_EVENT_LABELS.unknown, 'Unknown event', meta?.id, ack);
     entry.metrics.received.inc();

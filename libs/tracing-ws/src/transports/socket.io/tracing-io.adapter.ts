@@ -214,9 +214,10 @@ export class TracingIoAdapter extends IoAdapter {
     engine.on('packetCreate', (packet: { data?: unknown }) => {
       connection.lastPacketBytes = byteLength(packet.data);
     });
-    const watchPayloads = (transport: { name: string; socket?: { on(event: 'error', listener: (err: Error & { code?: string }) => void): void } }): void => {
+    const watchPayloads = (transport: { name: string; socket?: { prependListener(event: 'error', listener: (err: Error & { code?: string }) => void): void } }): void => {
       if (transport.name !== 'websocket') return;
-      transport.socket?.on('error', (err) => {
+      // Before engine.io's own listener, which closes the connection at once.
+      transport.socket?.prependListener('error', (err) => {
         if (err.code === PAYLOAD_TOO_LARGE) lifecycle.payloadTooLarge(state);
       });
     };

@@ -69,6 +69,8 @@ export async function pack(dir: string, destination?: string): Promise<PackResul
  */
 export class ScratchConsumer {
   app?: SampleProcess;
+  /** The same consumer serving its gateway over socket.io (TRANSPORT=socket.io). */
+  ioApp?: SampleProcess;
 
   private constructor(
     readonly name: string,
@@ -132,6 +134,12 @@ export class ScratchConsumer {
     return this.app;
   }
 
+  /** Starts a second process of the consumer on socket.io. */
+  async startIo(): Promise<SampleProcess> {
+    this.ioApp = await SampleProcess.start({ TRANSPORT: 'socket.io' }, join(this.dir, 'dist', 'main.js'));
+    return this.ioApp;
+  }
+
   /** Runs the consumer's `dist/<file>` with `args`; resolves with its stdout. */
   async node(file: string, args: string[], timeoutMs = 15_000): Promise<string> {
     const { stdout } = await run(process.execPath, [join(this.dir, 'dist', file), ...args], { cwd: this.dir, timeout: timeoutMs });
@@ -141,6 +149,7 @@ export class ScratchConsumer {
   /** Stops the app and removes the scratch directory (kept with KEEP_SCRATCH=1). */
   async dispose(): Promise<void> {
     await this.app?.stop();
+    await this.ioApp?.stop();
     if (process.env.KEEP_SCRATCH !== '1') rmSync(this.root, { recursive: true, force: true });
   }
 }

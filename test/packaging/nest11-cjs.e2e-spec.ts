@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { ScratchConsumer } from './consumer.js';
+import { focusedIoSuite } from './focused-io-suite.js';
 import { focusedSuite } from './focused-suite.js';
 
 // compat/nest11: a NestJS 11 app compiled to CommonJS ("type": "commonjs",
@@ -11,6 +12,7 @@ describe('packed libraries in a NestJS 11 CommonJS app', () => {
   beforeAll(async () => {
     consumer = await ScratchConsumer.prepare('nest11');
     await consumer.start();
+    await consumer.startIo();
   }, 200_000);
   afterAll(async () => {
     await consumer?.dispose();
@@ -24,4 +26,8 @@ describe('packed libraries in a NestJS 11 CommonJS app', () => {
   });
 
   focusedSuite(() => consumer);
+
+  describe('on socket.io', () => {
+    focusedIoSuite(() => consumer);
+  });
 });

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { ScratchConsumer } from './consumer.js';
+import { focusedIoSuite } from './focused-io-suite.js';
 import { focusedSuite } from './focused-suite.js';
 
 // compat/nest12: a NestJS 12 ES module app ("type": "module", module nodenext),
@@ -10,6 +11,7 @@ describe('packed libraries in a NestJS 12 ES module app', () => {
   beforeAll(async () => {
     consumer = await ScratchConsumer.prepare('nest12');
     await consumer.start();
+    await consumer.startIo();
   }, 200_000);
   afterAll(async () => {
     await consumer?.dispose();
@@ -22,4 +24,8 @@ describe('packed libraries in a NestJS 12 ES module app', () => {
   });
 
   focusedSuite(() => consumer);
+
+  describe('on socket.io', () => {
+    focusedIoSuite(() => consumer);
+  });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from '@jest/globals';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { layeringViolations, LAYERS, readSources } from './layers.js';
+import { layeringViolations, LAYERS, packagesReachableFrom, readSources, TRANSPORT_PACKAGES } from './layers.js';
 
 const SRC = join(import.meta.dirname, '../../libs/tracing-ws/src');
 
@@ -15,6 +15,17 @@ describe('the library keeps its layers', () => {
 
   it('has no import back up the layers, no import loop, and no transport package in the core', () => {
     expect(layeringViolations(files)).toEqual([]);
+  });
+
+  it('loads no socket.io package from the root or the ws entry point, and no ws package from the socket.io one', () => {
+    const io = TRANSPORT_PACKAGES['socket.io']!;
+    const ws = TRANSPORT_PACKAGES.ws!;
+    for (const entry of ['index.ts', 'transports/ws/index.ts']) {
+      expect([...packagesReachableFrom(entry, files)].filter((p) => io.includes(p))).toEqual([]);
+    }
+    const fromIo = packagesReachableFrom('transports/socket.io/index.ts', files);
+    expect(fromIo.has('socket.io') || fromIo.has('@nestjs/platform-socket.io')).toBe(true);
+    expect([...fromIo].filter((p) => ws.includes(p))).toEqual([]);
   });
 
   it('keeps the ws packages out of every core file', () => {

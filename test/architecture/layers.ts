@@ -65,6 +65,23 @@ function resolveRelative(from: string, spec: string): string {
   return posix.normalize(posix.join(posix.dirname(from), spec)).replace(/\.js$/, '.ts');
 }
 
+/** The packages a file loads, directly or through the library's own files it imports (static and dynamic). */
+export function packagesReachableFrom(entry: string, files: readonly SourceFile[]): Set<string> {
+  const byPath = new Map(files.map((f) => [f.path, f]));
+  const packages = new Set<string>();
+  const seen = new Set<string>();
+  const visit = (path: string): void => {
+    if (seen.has(path)) return;
+    seen.add(path);
+    for (const spec of byPath.get(path)?.imports ?? []) {
+      if (spec.startsWith('.')) visit(resolveRelative(path, spec));
+      else packages.add(spec);
+    }
+  };
+  visit(entry);
+  return packages;
+}
+
 /** Every rule the source tree breaks, one line each (empty when it keeps them all). */
 export function layeringViolations(files: readonly SourceFile[]): string[] {
   const problems: string[] = [];

@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { SubscribeMessage, WebSocketGateway, WsException } from '@nestjs/websockets';
 import { SpanKind } from '@opentelemetry/api';
-import { TracedGateway, WsContextService, type WsAuthRequest } from '@tracing-ws/nestjs';
+import { TracedGateway, WsBroadcaster, WsContextService, type WsAuthRequest } from '@tracing-ws/nestjs';
 import { IO_CLOSE_EVENT, IO_SESSION_EVENT } from '@tracing-ws/nestjs/socket.io';
 import { TracingIoAdapter } from '@tracing-ws/nestjs/socket.io';
 import type { AddressInfo } from 'node:net';
@@ -45,6 +45,24 @@ class IoChatGateway {
   @SubscribeMessage('explode')
   explode() {
     throw new Error('db password=hunter2 unreachable');
+  }
+}
+
+/** Rooms through the library's broadcaster, which reaches socket.io connections too. */
+@TracedGateway()
+@WebSocketGateway({ namespace: '/feed' })
+class IoFeedGateway {
+  constructor(private readonly rooms: WsBroadcaster) {}
+
+  @SubscribeMessage('join')
+  join(socket: object, data: { room: string }) {
+    this.rooms.join(socket, data.room);
+    return { room: data.room };
+  }
+
+  @SubscribeMessage('echo')
+  echo(_socket: object, data: unknown) {
+    return data;
   }
 }
 
@@ -247,5 +265,61 @@ describe('socket.io graceful shutdown', () => {
       socket.close();
       await next.close();
     }
+  });
+});
+
+describe('socket.io abuse and backpressure', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startApp({
+      gateways: [IoFeedGateway],
+      // socket.io's ping would also drop a peer that stopped reading: keep it slower than the backpressure close.
+      tracing: { authenticate, invalidFrames: { max: 3, windowMs: 10_000 }, backpressure: { maxBufferedBytes: 256 * 1024, closeAfterMs: 100 }, heartbeat: { intervalMs: 5000 } },
+      adapter: (app) => new TracingIoAdapter(app),
+    });
+  });
+  afterAll(() => t.close());
+
+  it('closes a client that keeps sending events no handler takes with 4400, and it does not reconnect', async () => {
+    const socket = io(`${t.httpUrl}/feed`, { transports: ['websocket'], forceNew: true, auth: { token: 'alice-token' }, reconnectionDelay: 50 });
+    sockets.push(socket);
+    const s = await session(socket);
+    const notice = once<{ code: number }>(socket, IO_CLOSE_EVENT);
+    const disconnect = once<string>(socket, 'disconnect');
+    for (let i = 0; i < 5; i++) socket.emit(`junk-${i}`, i);
+    expect((await notice).code).toBe(4400);
+    expect(await disconnect).toBe('io server disconnect');
+    expect(socket.active).toBe(false);
+    const gone = await logs.waitFor({ msg: 'ws.disconnected', connection_trace_id: s.traceId }, 5000);
+    expect(gone.code).toBe(4400);
+  });
+
+  it('drops broadcasts to a socket.io client that does not read and closes it with 1013, counting engine.io\'s own queue', async () => {
+    const slow = io(`${t.httpUrl}/feed`, { transports: ['websocket'], forceNew: true, auth: { token: 'alice-token' }, reconnection: false });
+    const fast = io(`${t.httpUrl}/feed`, { transports: ['websocket'], forceNew: true, auth: { token: 'alice-token' }, reconnection: false });
+    sockets.push(slow, fast);
+    const slowSession = await session(slow);
+    await session(fast);
+    await slow.emitWithAck('join', { room: 'feed' });
+    await fast.emitWithAck('join', { room: 'feed' });
+    // The slow client stops reading its TCP socket: the server's buffers fill.
+    const transport = (slow.io.engine as unknown as { transport: { ws: { _socket: { pause(): void } } } }).transport;
+    transport.ws._socket.pause();
+    const broadcaster = t.app.get(WsBroadcaster);
+    const chunk = 'x'.repeat(64 * 1024);
+    const N = 200;
+    let received = 0;
+    fast.on('chunk', () => received++);
+    for (let i = 0; i < N; i++) {
+      broadcaster.toRoom('feed').emit('chunk', { i, chunk });
+      await new Promise((r) => setImmediate(r));
+    }
+    await waitFor(() => received >= N, 15000, `${N} broadcasts to the fast client`);
+    expect(metricValue(await t.metrics(), 'ws_messages_dropped_total', { path: '/feed', transport: 'socket.io', reason: 'backpressure' })).toBeGreaterThan(0);
+    const line = await logs.waitFor({ msg: 'ws.slow_consumer', connection_trace_id: slowSession.traceId }, 10000);
+    expect(line.buffered_bytes as number).toBeLessThan(256 * 1024 + 4 * chunk.length);
+    const gone = await logs.waitFor({ msg: 'ws.disconnected', connection_trace_id: slowSession.traceId }, 10000);
+    expect(gone.code).toBe(1013);
+    expect(await fast.emitWithAck('echo', 'still fast')).toMatchObject({ data: 'still fast' });
   });
 });

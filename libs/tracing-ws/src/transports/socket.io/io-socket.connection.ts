@@ -17,6 +17,32 @@ interface EngineWebSocket {
 interface EngineConnection {
   readonly transport: { readonly name: string; readonly socket?: EngineWebSocket };
   close(discard?: boolean): void;
+  on(event: 'packet' | 'packetCreate', listener: (packet: { type: string; data?: unknown }) => void): void;
+  on(event: 'flush', listener: (buffer: readonly unknown[]) => void): void;
+}
+
+/**
+ * Bytes of the packets engine.io holds in its own write buffer, not yet handed
+ * to the transport: a websocket whose peer stops reading never calls back, so
+ * engine.io queues there, out of the websocket's `bufferedAmount`.
+ */
+class EngineQueue {
+  private sizes: number[] = [];
+  private head = 0;
+  bytes = 0;
+
+  created(size: number): void {
+    this.sizes.push(size);
+    this.bytes += size;
+  }
+
+  flushed(count: number): void {
+    for (let i = 0; i < count && this.head < this.sizes.length; i++) this.bytes -= this.sizes[this.head++]!;
+    if (this.head === this.sizes.length) {
+      this.sizes = [];
+      this.head = 0;
+    }
+  }
 }
 
 /**
@@ -32,7 +58,19 @@ export class IoSocketConnection implements WsTransportConnection {
   /** The close code the server chose, when it closed the connection itself. */
   closeCode: number | undefined = undefined;
 
-  constructor(readonly client: Socket) {}
+  private readonly queue = new EngineQueue();
+
+  constructor(readonly client: Socket) {
+    const engine = this.engine;
+    engine.on('packet', (packet) => {
+      if (packet.type === 'message') this.lastInBytes = byteLength(packet.data);
+    });
+    engine.on('packetCreate', (packet) => {
+      this.lastPacketBytes = byteLength(packet.data);
+      this.queue.created(this.lastPacketBytes);
+    });
+    engine.on('flush', (buffer) => this.queue.flushed(buffer.length));
+  }
 
   private get engine(): EngineConnection {
     return this.client.conn as unknown as EngineConnection;
@@ -48,9 +86,9 @@ export class IoSocketConnection implements WsTransportConnection {
     return this.client.connected;
   }
 
-  /** The websocket's unsent bytes; long-polling buffers in engine.io and reports 0 (see README, socket.io). */
+  /** Unsent bytes: engine.io's write buffer plus, on the websocket transport, the websocket's. */
   get bufferedAmount(): number {
-    return this.webSocket?.bufferedAmount ?? 0;
+    return this.queue.bytes + (this.webSocket?.bufferedAmount ?? 0);
   }
 
   send(frame: WsOutgoingFrame): number {
@@ -114,4 +152,11 @@ export class IoSocketConnection implements WsTransportConnection {
       if (this.client.connected) ws.resume?.();
     });
   }
+}
+
+function byteLength(data: unknown): number {
+  if (typeof data === 'string') return Buffer.byteLength(data);
+  if (data instanceof ArrayBuffer) return data.byteLength;
+  if (ArrayBuffer.isView(data)) return data.byteLength;
+  return 0;
 }

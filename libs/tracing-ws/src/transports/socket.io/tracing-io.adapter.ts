@@ -208,12 +208,6 @@ export class TracingIoAdapter extends IoAdapter {
     const connection = new IoSocketConnection(socket);
     const state = lifecycle.open(connection, handshake);
     const engine = socket.conn;
-    engine.on('packet', (packet: { type: string; data?: unknown }) => {
-      if (packet.type === 'message') connection.lastInBytes = byteLength(packet.data);
-    });
-    engine.on('packetCreate', (packet: { data?: unknown }) => {
-      connection.lastPacketBytes = byteLength(packet.data);
-    });
     const watchPayloads = (transport: { name: string; socket?: { prependListener(event: 'error', listener: (err: Error & { code?: string }) => void): void } }): void => {
       if (transport.name !== 'websocket') return;
       // Before engine.io's own listener, which closes the connection at once.
@@ -303,11 +297,4 @@ function* statesOf(nsp: Namespace): Generator<WsConnectionState> {
     const state = getConnectionState(socket);
     if (state) yield state;
   }
-}
-
-function byteLength(data: unknown): number {
-  if (typeof data === 'string') return Buffer.byteLength(data);
-  if (data instanceof ArrayBuffer) return data.byteLength;
-  if (ArrayBuffer.isView(data)) return data.byteLength;
-  return 0;
 }

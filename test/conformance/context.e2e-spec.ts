@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { Injectable } from '@nestjs/common';
-import { SubscribeMessage, WebSocketGateway, type OnGatewayConnection } from '@nestjs/websockets';
+import { SubscribeMessage, WebSocketGateway, type OnGatewayConnection, type OnGatewayDisconnect } from '@nestjs/websockets';
 import { TracedGateway, WsConnection, WsContextService, type WsAuthRequest } from '@tracing-ws/nestjs';
 import { accepted, CONFORMANCE_PATH, type HarnessApp, type HarnessClient } from './harness.js';
 import { TRANSPORTS } from './transports.js';
+import { waitFor } from '../support/wait.js';
 
 const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -14,10 +15,11 @@ interface Seen {
   user?: string;
 }
 
-/** Collects what handleConnection saw, for the test to read. */
+/** Collects what handleConnection and handleDisconnect saw, for the test to read. */
 @Injectable()
 class ConnectionLog {
   readonly seen: Seen[] = [];
+  readonly gone: Seen[] = [];
 }
 
 /** A service a few calls deep: reads the context after its own await. */
@@ -33,7 +35,7 @@ class AuditService {
 
 @TracedGateway()
 @WebSocketGateway({ path: CONFORMANCE_PATH })
-class ContextGateway implements OnGatewayConnection {
+class ContextGateway implements OnGatewayConnection, OnGatewayDisconnect {
   constructor(
     private readonly ws: WsContextService,
     private readonly audit: AuditService,
@@ -42,6 +44,10 @@ class ContextGateway implements OnGatewayConnection {
 
   handleConnection(): void {
     this.connections.seen.push({ connectionId: this.ws.connectionId, traceId: this.ws.traceId, user: this.ws.user?.id });
+  }
+
+  handleDisconnect(): void {
+    this.connections.gone.push({ connectionId: this.ws.connectionId, traceId: this.ws.traceId, user: this.ws.user?.id });
   }
 
   @SubscribeMessage('whoami')
@@ -149,5 +155,14 @@ describe.each(TRANSPORTS)('connection context over $name', (harness) => {
     }
     // Every message is a trace of its own.
     expect(traceIds.size).toBe(rounds * 2);
+  });
+
+  it('runs handleDisconnect in the connection context of the client that left', async () => {
+    const carol = accepted(await app.connect({ token: 'bob-token' }));
+    const mine = (await carol.request('whoami')).data as WhoAmI;
+    await carol.close();
+    const log = app.get(ConnectionLog);
+    const seen = await waitFor(() => log.gone.find((s) => s.traceId === carol.traceId), 5000, 'handleDisconnect of the closed client');
+    expect(seen).toEqual({ connectionId: mine.connectionId, traceId: carol.traceId, user: 'bob' });
   });
 });

@@ -17,6 +17,7 @@ import { MessageSpanContext } from '../telemetry/span-context.js';
 import { chooseTraceId, connectionLine, messageLine } from '../telemetry/ws-log.fields.js';
 import { WsLogger } from '../telemetry/ws.logger.js';
 import { errorData, mapWsException, type WsMappedError } from './ws-exception.mapper.js';
+import { WsForeignConnections } from './ws-foreign.connections.js';
 import { WsFrameSender } from './ws-frame.sender.js';
 import { logMessageFailed, logMessageHandled, runMessageSpanHook } from './ws-message.telemetry.js';
 
@@ -79,6 +80,7 @@ export class WsMessageDispatcher {
     private readonly sender: WsFrameSender,
     private readonly admission: WsAdmission,
     private readonly abuse: WsAbusePolicy,
+    private readonly foreign: WsForeignConnections,
   ) {}
 
   /** Registers the gateway handler of `event` on a connection. */
@@ -124,10 +126,11 @@ export class WsMessageDispatcher {
 
   /**
    * Records a failed message and sends its error frame; called by
-   * {@link TracingWsExceptionFilter}. Outside a traced message (a filter bound
-   * on a gateway served by another adapter) it only sends the frame.
+   * {@link TracingWsExceptionFilter} with the handler's `args`. Outside a traced
+   * message, a client of another adapter (a guard's refusal, before
+   * `WsTracingInterceptor` runs) is recorded and answered on its own connection.
    */
-  handleException(exception: unknown, client: unknown): void {
+  handleException(exception: unknown, client: unknown, args: readonly unknown[]): void {
     const message = currentWsStore(this.cls)?.[WS_MESSAGE_CONTEXT];
     if (message instanceof InFlightMessage && message.connection.transport.client === client) return this.fail(message, exception);
     const mapped = mapWsException(exception);
@@ -137,9 +140,7 @@ export class WsMessageDispatcher {
       this.sender.send(state, text, WS_EVENT_LABELS.error);
       return;
     }
-    // A client of another adapter: anything with a ws-like `send` gets the frame.
-    const foreign = client as { readyState?: number; send?: (s: string) => void };
-    if (foreign.readyState === 1 && typeof foreign.send === 'function') foreign.send(text);
+    this.foreign.failedUntraced(exception, client, args);
   }
 
   private dispatch(state: WsConnectionState, entry: WsHandlerEntry, event: string, payload: unknown, meta: FrameMeta | undefined, size: number, payloadText: string | undefined): void {

@@ -31,7 +31,7 @@ export const wsHarness: TransportHarness = {
     const app: HarnessApp = {
       connect: (options) => connectWs(t.wsUrl, options),
       get: <T>(token: Type<T>): T => t.app.get(token),
-      gatewayLabels: { path: CONFORMANCE_PATH },
+      gatewayLabels: { path: CONFORMANCE_PATH, transport: 'ws' },
       metrics: () => t.metrics(),
       logs,
       spans: finishedSpans,

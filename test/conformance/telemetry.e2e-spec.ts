@@ -25,7 +25,7 @@ const USERS: Record<string, string> = { 'alice-token': 'alice', 'bob-token': 'bo
 const authenticate = ({ token }: WsAuthRequest) => (USERS[token] ? { id: USERS[token]! } : null);
 
 /** Label names a `ws_*` series may carry: none of them takes client text. */
-const BOUNDED_LABELS = new Set(['path', 'event', 'code', 'reason', 'outcome', 'direction', 'le']);
+const BOUNDED_LABELS = new Set(['path', 'transport', 'event', 'code', 'reason', 'outcome', 'direction', 'le']);
 
 describe.each(TRANSPORTS)('telemetry over $name', (harness) => {
   let app: HarnessApp;

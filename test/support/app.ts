@@ -30,6 +30,8 @@ export interface TestAppOptions {
   tracingModule?: DynamicModule;
   /** The WebSocket adapter; `TracingWsAdapter` by default. */
   adapter?: (app: INestApplication) => WebSocketAdapter;
+  /** The port to listen on; 0 (any free port) by default. */
+  port?: number;
 }
 
 /** A real Nest app with TracingWsModule, listening on 127.0.0.1, port 0. */
@@ -51,7 +53,7 @@ export async function startApp(options: TestAppOptions): Promise<TestApp> {
   // Nest's Logger (user code) writes through pino, as in a real app.
   app.useLogger(app.get(PinoNestLogger));
   app.useWebSocketAdapter(options.adapter ? options.adapter(app) : new TracingWsAdapter(app));
-  await app.listen(0, '127.0.0.1');
+  await app.listen(options.port ?? 0, '127.0.0.1');
   const { port } = app.getHttpServer().address() as AddressInfo;
   const httpUrl = `http://127.0.0.1:${port}`;
   return {

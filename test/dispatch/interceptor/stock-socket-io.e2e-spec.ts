@@ -12,15 +12,20 @@ const CLIENT_TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
 const CLIENT_SPAN = '00f067aa0ba902b7';
 const TRACEPARENT = `00-${CLIENT_TRACE}-${CLIENT_SPAN}-01`;
 
-/** The first `event` the socket receives, or a failure after `timeoutMs`. */
-function nextEvent<T>(socket: Socket, event: string, timeoutMs = 5000): Promise<T> {
+/** The arguments of the first `event` the socket receives, or a failure after `timeoutMs`. */
+function nextEventArgs(socket: Socket, event: string, timeoutMs = 5000): Promise<unknown[]> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no ${event} within ${timeoutMs} ms`)), timeoutMs);
-    socket.once(event, (payload: T) => {
+    socket.once(event, (...args: unknown[]) => {
       clearTimeout(timer);
-      resolve(payload);
+      resolve(args);
     });
   });
+}
+
+/** The first argument of the first `event` the socket receives. */
+async function nextEvent<T>(socket: Socket, event: string, timeoutMs = 5000): Promise<T> {
+  return (await nextEventArgs(socket, event, timeoutMs))[0] as T;
 }
 
 type Whoami = { before: SeenContext; after: SeenContext; injected?: string };
@@ -108,16 +113,17 @@ describe('WsTracingInterceptor on a stock IoAdapter (@nestjs/platform-socket.io)
     const line = await logs.waitFor({ msg: 'ws.message_handled', trace_id: seen.before.traceId });
     expect(line).toMatchObject({ level: 30, span_id: seen.before.spanId, connection_id: seen.before.connectionId, connection_trace_id: seen.before.connectionTraceId, event: 'whoami', path: '/byo', outcome: 'ok' });
     const text = await t.metrics();
-    expect(metricValue(text, 'ws_messages_received_total', { path: '/byo', event: 'whoami' })).toBe(4);
-    expect(metricValue(text, 'ws_messages_sent_total', { path: '/byo', event: 'whoami' })).toBe(4);
-    expect(metricValue(text, 'ws_messages_sent_total', { path: '/byo', event: 'other' })).toBe(1);
-    expect(metricValue(text, 'ws_message_duration_seconds_count', { path: '/byo', event: 'whoami', outcome: 'ok' })).toBe(4);
+    expect(metricValue(text, 'ws_messages_received_total', { path: '/byo', transport: 'socket.io', event: 'whoami' })).toBe(4);
+    expect(metricValue(text, 'ws_messages_sent_total', { path: '/byo', transport: 'socket.io', event: 'whoami' })).toBe(4);
+    expect(metricValue(text, 'ws_messages_sent_total', { path: '/byo', transport: 'socket.io', event: 'other' })).toBe(1);
+    expect(metricValue(text, 'ws_message_duration_seconds_count', { path: '/byo', transport: 'socket.io', event: 'whoami', outcome: 'ok' })).toBe(4);
   });
 
   it('answers a thrown error on the acknowledgement with { error, meta } and the span\'s trace id, never the error\'s text', async () => {
     const socket = await connect();
-    const answer = (await socket.timeout(5000).emitWithAck('explode', {})) as { error: Record<string, unknown>; meta: Record<string, unknown> };
-    expect(answer).toEqual({ error: { code: 'INTERNAL', message: 'Internal server error', traceId: expect.stringMatching(TRACE_ID), retryable: false }, meta: { traceId: answer.error.traceId } });
+    const answer = (await socket.timeout(5000).emitWithAck('explode', {})) as { error: Record<string, unknown>; $meta: Record<string, unknown> };
+    // As TracingIoAdapter answers: the error, and the server's meta under `$meta`.
+    expect(answer).toEqual({ error: { code: 'INTERNAL', message: 'Internal server error', traceId: expect.stringMatching(TRACE_ID), retryable: false }, $meta: { traceId: answer.error.traceId } });
     expect(JSON.stringify(answer)).not.toContain('10.1.2.3');
     const span = await telemetry.waitForSpan((s) => s.name === 'process explode' && s.spanContext().traceId === answer.error.traceId);
     expect(span.status).toEqual({ code: SpanStatusCode.ERROR, message: 'INTERNAL' });
@@ -128,24 +134,25 @@ describe('WsTracingInterceptor on a stock IoAdapter (@nestjs/platform-socket.io)
 
   it('emits exception with the error when the message has no acknowledgement', async () => {
     const socket = await connect();
-    const exception = nextEvent<Record<string, unknown>>(socket, 'exception');
+    const exception = nextEventArgs(socket, 'exception');
     socket.emit('refuse', {});
-    const error = await exception;
+    const [error, meta] = (await exception) as [Record<string, unknown>, unknown];
     expect(error).toEqual({ code: 'BAD_REQUEST', message: 'room is full', traceId: expect.stringMatching(TRACE_ID), retryable: false });
+    expect(meta).toEqual({ $meta: { traceId: error.traceId } });
     await telemetry.waitForSpan((s) => s.name === 'process refuse' && s.spanContext().traceId === error.traceId);
     const text = await t.metrics();
-    expect(metricValue(text, 'ws_message_errors_total', { path: '/byo', event: 'refuse', code: 'BAD_REQUEST' })).toBe(1);
-    expect(metricValue(text, 'ws_message_errors_total', { path: '/byo', event: 'explode', code: 'INTERNAL' })).toBe(1);
+    expect(metricValue(text, 'ws_message_errors_total', { path: '/byo', transport: 'socket.io', event: 'refuse', code: 'BAD_REQUEST' })).toBe(1);
+    expect(metricValue(text, 'ws_message_errors_total', { path: '/byo', transport: 'socket.io', event: 'explode', code: 'INTERNAL' })).toBe(1);
   });
 
   it('records and answers a guard\'s refusal on the acknowledgement, with the connection\'s trace id', async () => {
     const socket = await connect({ auth: { traceparent: TRACEPARENT } });
     const seen = await whoami(socket);
-    const answer = (await socket.timeout(5000).emitWithAck('guarded', {})) as { error: Record<string, unknown>; meta: Record<string, unknown> };
-    expect(answer).toEqual({ error: { code: 'FORBIDDEN', message: 'Forbidden resource', traceId: CLIENT_TRACE, retryable: false }, meta: { traceId: CLIENT_TRACE } });
+    const answer = (await socket.timeout(5000).emitWithAck('guarded', {})) as { error: Record<string, unknown>; $meta: Record<string, unknown> };
+    expect(answer).toEqual({ error: { code: 'FORBIDDEN', message: 'Forbidden resource', traceId: CLIENT_TRACE, retryable: false }, $meta: { traceId: CLIENT_TRACE } });
     const line = await logs.waitFor({ msg: 'ws.message_failed', event: 'guarded', connection_id: seen.before.connectionId });
-    expect(line).toMatchObject({ level: 30, error_code: 'FORBIDDEN', trace_id: CLIENT_TRACE, path: '/byo' });
+    expect(line).toMatchObject({ level: 30, error_code: 'FORBIDDEN', trace_id: CLIENT_TRACE, path: '/byo', transport: 'socket.io' });
     const text = await t.metrics();
-    expect(metricValue(text, 'ws_message_errors_total', { path: '/byo', event: 'guarded', code: 'FORBIDDEN' })).toBe(1);
+    expect(metricValue(text, 'ws_message_errors_total', { path: '/byo', transport: 'socket.io', event: 'guarded', code: 'FORBIDDEN' })).toBe(1);
   });
 });

@@ -71,9 +71,9 @@ describe('WsTracingInterceptor on a stock WsAdapter (@nestjs/platform-ws)', () =
       await socket.close();
     }
     const text = await t.metrics();
-    expect(metricValue(text, 'ws_messages_received_total', { path: '/byo', event: 'whoami' })).toBe(3);
-    expect(metricValue(text, 'ws_messages_sent_total', { path: '/byo', event: 'whoami' })).toBe(3);
-    expect(metricValue(text, 'ws_message_duration_seconds_count', { path: '/byo', event: 'whoami', outcome: 'ok' })).toBe(3);
+    expect(metricValue(text, 'ws_messages_received_total', { path: '/byo', transport: 'ws', event: 'whoami' })).toBe(3);
+    expect(metricValue(text, 'ws_messages_sent_total', { path: '/byo', transport: 'ws', event: 'whoami' })).toBe(3);
+    expect(metricValue(text, 'ws_message_duration_seconds_count', { path: '/byo', transport: 'ws', event: 'whoami', outcome: 'ok' })).toBe(3);
   });
 
   it('answers a thrown error with an INTERNAL error frame carrying the span\'s trace id, never the error\'s text', async () => {
@@ -102,10 +102,10 @@ describe('WsTracingInterceptor on a stock WsAdapter (@nestjs/platform-ws)', () =
       await socket.close();
     }
     const text = await t.metrics();
-    expect(metricValue(text, 'ws_message_errors_total', { path: '/byo', event: 'explode', code: 'INTERNAL' })).toBe(1);
-    expect(metricValue(text, 'ws_message_errors_total', { path: '/byo', event: 'refuse', code: 'BAD_REQUEST' })).toBe(1);
-    expect(metricValue(text, 'ws_message_duration_seconds_count', { path: '/byo', event: 'explode', outcome: 'error' })).toBe(1);
-    expect(metricValue(text, 'ws_messages_sent_total', { path: '/byo', event: 'error' })).toBe(2);
+    expect(metricValue(text, 'ws_message_errors_total', { path: '/byo', transport: 'ws', event: 'explode', code: 'INTERNAL' })).toBe(1);
+    expect(metricValue(text, 'ws_message_errors_total', { path: '/byo', transport: 'ws', event: 'refuse', code: 'BAD_REQUEST' })).toBe(1);
+    expect(metricValue(text, 'ws_message_duration_seconds_count', { path: '/byo', transport: 'ws', event: 'explode', outcome: 'error' })).toBe(1);
+    expect(metricValue(text, 'ws_messages_sent_total', { path: '/byo', transport: 'ws', event: 'error' })).toBe(2);
   });
 
   it('records and answers a guard\'s refusal, which the interceptor never sees, through @TracedGateway()\'s filter', async () => {
@@ -116,13 +116,13 @@ describe('WsTracingInterceptor on a stock WsAdapter (@nestjs/platform-ws)', () =
       const frame = await socket.request('guarded', null);
       expect(frame).toEqual({ event: 'error', data: { code: 'FORBIDDEN', message: 'Forbidden resource', traceId: connectionTraceId, retryable: false }, meta: { traceId: connectionTraceId } });
       const line = await logs.waitFor({ msg: 'ws.message_failed', event: 'guarded', connection_id: connectionId });
-      expect(line).toMatchObject({ level: 30, error_code: 'FORBIDDEN', error_message: 'Forbidden resource', trace_id: connectionTraceId, path: '/byo' });
+      expect(line).toMatchObject({ level: 30, error_code: 'FORBIDDEN', error_message: 'Forbidden resource', trace_id: connectionTraceId, path: '/byo', transport: 'ws' });
     } finally {
       await socket.close();
     }
     const text = await t.metrics();
-    expect(metricValue(text, 'ws_message_errors_total', { path: '/byo', event: 'guarded', code: 'FORBIDDEN' })).toBe(1);
-    expect(metricValue(text, 'ws_messages_received_total', { path: '/byo', event: 'guarded' })).toBe(1);
+    expect(metricValue(text, 'ws_message_errors_total', { path: '/byo', transport: 'ws', event: 'guarded', code: 'FORBIDDEN' })).toBe(1);
+    expect(metricValue(text, 'ws_messages_received_total', { path: '/byo', transport: 'ws', event: 'guarded' })).toBe(1);
     expect(telemetry.spans().filter((s) => s.name === 'process guarded')).toEqual([]);
   });
 });

@@ -5,7 +5,8 @@ import { randomUUID } from 'node:crypto';
 import { getConnectionState, type WsConnectionState } from '../connection/ws-connection.state.js';
 import { parseTraceparent } from '../model/trace-context.js';
 import { WsFrameSender } from '../dispatch/ws-frame.sender.js';
-import type { WsFrameMeta } from '../model/ws-protocol.js';
+import { jsonFrameText, type WsFrameMeta } from '../model/ws-protocol.js';
+import type { WsOutgoingFrame } from '../model/ws-transport.js';
 import { WS_LOG_FIELDS as F, WS_LOG_MESSAGES, WS_SPAN_ATTRIBUTES as A } from '../model/tracing-ws.names.js';
 import { addTraceFields, chooseTraceId } from '../telemetry/ws-log.fields.js';
 import { WsLogger } from '../telemetry/ws.logger.js';
@@ -187,8 +188,8 @@ export class WsBroadcaster implements OnModuleInit, OnApplicationShutdown {
         const traceId = chooseTraceId(spanContext, store?.[WS_MESSAGE_CONTEXT], store?.[WS_CONNECTION_CONTEXT]);
         const meta: WsFrameMeta = {};
         if (this.options.propagateToClient && traceId) meta.traceId = traceId;
-        const text = JSON.stringify({ event, data, meta });
-        const delivered = this.deliver(audience, target, text, event);
+        const text = jsonFrameText(event, data, meta);
+        const delivered = this.deliver(audience, target, { kind: 'event', event, data, meta, text });
         span.setAttribute(A.messagingBatchCount, delivered);
         if (this.bus) {
           // Undefined fields are left out by JSON.stringify.
@@ -255,7 +256,8 @@ export class WsBroadcaster implements OnModuleInit, OnApplicationShutdown {
     );
     otelContext.with(trace.setSpan(parentContext, span), () => {
       try {
-        const delivered = this.deliver(h.audience, h.target, frame, h.event);
+        // The frame text as published: ws recipients get it as is, others decode it once.
+        const delivered = this.deliver(h.audience, h.target, { kind: 'event', event: h.event, meta: undefined, text: frame });
         span.setAttribute(A.messagingBatchCount, delivered);
         // Without a recording SDK, the line still carries the publisher's trace id.
         const publisherTraceId = parent?.traceId ?? h.traceId;
@@ -266,11 +268,11 @@ export class WsBroadcaster implements OnModuleInit, OnApplicationShutdown {
     });
   }
 
-  /** Writes `text` to the local sockets of the audience; walks only the recipients. */
-  private deliver(audience: WsBroadcastAudience, target: string | undefined, text: string, event: string): number {
+  /** Writes `frame` to the local sockets of the audience; walks only the recipients. */
+  private deliver(audience: WsBroadcastAudience, target: string | undefined, frame: WsOutgoingFrame & { kind: 'event' }): number {
     const recipients = audience === 'all' ? this.registry.connections : audience === 'room' ? this.registry.room(target!) : this.registry.user(target!);
     let delivered = 0;
-    for (const state of recipients) if (this.sender.send(state, text, event, true)) delivered++;
+    for (const state of recipients) if (this.sender.send(state, frame, frame.event, true)) delivered++;
     return delivered;
   }
 

@@ -7,9 +7,14 @@ import type { WsEventMetrics, WsGatewayMetrics } from '../telemetry/ws.metrics.j
 
 /** A message handler as Nest hands it to the adapter, with what dispatch needs precomputed. */
 export interface WsHandlerEntry {
-  readonly callback: (data: unknown, event: string) => unknown;
+  /** Nest's handler: called with the payload and the event name (ws) or the acknowledgement callback (socket.io). */
+  readonly callback: (data: unknown, second: unknown) => unknown;
   readonly spanName: string;
   readonly metrics: WsEventMetrics;
+  /** The transport calls handlers with the acknowledgement callback as second argument. */
+  readonly passesAck: boolean;
+  /** The handler acknowledges itself (`@Ack()`): its result is not sent as the acknowledgement. */
+  readonly ackHandledManually: boolean;
 }
 
 /** A rate-limit bucket: one token per frame. */

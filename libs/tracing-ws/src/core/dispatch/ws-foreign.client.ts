@@ -1,17 +1,13 @@
 import { sanitizeClientText } from '../model/client-text.js';
+import { IO_EXCEPTION_EVENT, ioAckError, ioMetaArgument } from '../model/io-wire.js';
 import { parseTraceparent, type WsTraceContext } from '../model/trace-context.js';
-import type { WsErrorData, WsFrameMeta } from '../model/ws-protocol.js';
+import { jsonFrameText, type WsErrorData, type WsFrameMeta } from '../model/ws-protocol.js';
+import type { WsAck, WsTransportName } from '../model/ws-transport.js';
 
-/**
- * What a client of an adapter the library does not control is, told apart by
- * its shape (the core imports neither `ws` nor `socket.io`): a socket.io
- * server-side `Socket` has `nsp`, `handshake` and `emit`; a `ws` WebSocket has
- * `readyState` and `send`.
- */
-export type WsForeignKind = 'ws' | 'socket.io';
-
-/** The `messaging.system` of each kind's message spans. */
-export const MESSAGING_SYSTEMS: Readonly<Record<WsForeignKind, string>> = { ws: 'websocket', 'socket.io': 'socket.io' };
+// A client of an adapter the library does not control is told apart by its
+// shape (the core imports neither `ws` nor `socket.io`): a socket.io server-side
+// `Socket` has `nsp`, `handshake` and `emit`; a `ws` WebSocket has `readyState`
+// and `send`.
 
 interface IoSocketLike {
   readonly nsp: object;
@@ -24,8 +20,6 @@ interface WsSocketLike {
   readonly readyState: number;
   send(text: string): void;
 }
-
-type Ack = (response: unknown) => void;
 
 /** ws's `WebSocket.OPEN`. */
 const OPEN = 1;
@@ -40,8 +34,8 @@ function isWsSocket(client: object): client is WsSocketLike {
   return typeof c.readyState === 'number' && typeof c.send === 'function';
 }
 
-/** The kind of a gateway handler's client, or `undefined` for neither shape. */
-export function foreignKind(client: unknown): WsForeignKind | undefined {
+/** The transport of a gateway handler's client, or `undefined` for neither shape. */
+export function transportOf(client: unknown): WsTransportName | undefined {
   if (typeof client !== 'object' || client === null) return undefined;
   if (isIoSocket(client)) return 'socket.io';
   return isWsSocket(client) ? 'ws' : undefined;
@@ -52,9 +46,9 @@ export function foreignKind(client: unknown): WsForeignKind | undefined {
  * arguments as Nest passes them (`[client, data, ack, pattern]`); a ws
  * message has none (its third argument is the event name).
  */
-export function ackOf(kind: WsForeignKind, args: readonly unknown[]): Ack | undefined {
+export function ackOf(transport: WsTransportName, args: readonly unknown[]): WsAck | undefined {
   const ack = args[2];
-  return kind === 'socket.io' && typeof ack === 'function' ? (ack as Ack) : undefined;
+  return transport === 'socket.io' && typeof ack === 'function' ? (ack as WsAck) : undefined;
 }
 
 /** What a socket.io handshake tells of its client; a ws socket tells nothing once accepted. */
@@ -68,8 +62,8 @@ export interface WsForeignHandshake {
 const NOTHING_KNOWN: WsForeignHandshake = Object.freeze({ trace: undefined, remoteAddress: undefined, userAgent: undefined, origin: undefined });
 
 /** Reads `handshake.auth.traceparent`, else the `traceparent` header, and the client's address and headers. */
-export function foreignHandshake(client: unknown, kind: WsForeignKind): WsForeignHandshake {
-  if (kind !== 'socket.io') return NOTHING_KNOWN;
+export function foreignHandshake(client: unknown, transport: WsTransportName): WsForeignHandshake {
+  if (transport !== 'socket.io') return NOTHING_KNOWN;
   const { handshake } = client as IoSocketLike;
   const headers = handshake.headers ?? {};
   return {
@@ -81,21 +75,21 @@ export function foreignHandshake(client: unknown, kind: WsForeignKind): WsForeig
 }
 
 /**
- * Answers a failed message the way each kind documents it: a ws client gets the
- * error frame `{"event":"error","data","meta"}`; a socket.io client gets
- * `{ error, meta }` on the message's acknowledgement, else an `exception`
- * event with the error. Returns false when the client is gone.
+ * Answers a failed message as the library's own transports do: a ws client gets
+ * the error frame `{"event":"error","data","meta"}`; a socket.io client gets
+ * `{ error, $meta }` on the message's acknowledgement, else an `exception`
+ * event with the error (and `{ $meta }` after it). Returns false when the client is gone.
  */
-export function sendForeignError(client: unknown, kind: WsForeignKind, data: WsErrorData, meta: WsFrameMeta, ack: Ack | undefined): boolean {
-  if (kind === 'ws') {
+export function sendForeignError(client: unknown, transport: WsTransportName, data: WsErrorData, meta: WsFrameMeta, ack: WsAck | undefined): boolean {
+  if (transport === 'ws') {
     const socket = client as WsSocketLike;
     if (socket.readyState !== OPEN) return false;
-    socket.send(JSON.stringify({ event: 'error', data, meta }));
+    socket.send(jsonFrameText('error', data, meta));
     return true;
   }
   const socket = client as IoSocketLike;
   if (socket.connected === false) return false;
-  if (ack) ack({ error: data, meta });
-  else socket.emit('exception', data);
+  if (ack) ack(ioAckError(data, meta));
+  else socket.emit(IO_EXCEPTION_EVENT, data, ioMetaArgument(meta));
   return true;
 }

@@ -6,12 +6,13 @@ import { WS_EVENT_LABELS, WS_LOG_FIELDS as F, WS_SPAN_ATTRIBUTES as A } from '..
 import { RESOLVED_OPTIONS } from '../model/tracing-ws.tokens.js';
 import type { WsConnectionContext } from '../model/ws-connection.context.js';
 import type { WsFrameMeta } from '../model/ws-protocol.js';
+import { WS_MESSAGING_SYSTEMS, type WsAck, type WsTransportName } from '../model/ws-transport.js';
 import type { ResolvedTracingWsOptions } from '../options/tracing-ws.options.js';
 import { connectionLine, type WsLogFields } from '../telemetry/ws-log.fields.js';
 import { WsLogger } from '../telemetry/ws.logger.js';
 import { WsMetrics, type WsGatewayMetrics } from '../telemetry/ws.metrics.js';
 import { errorData, mapWsException, type WsMappedError } from './ws-exception.mapper.js';
-import { ackOf, foreignHandshake, foreignKind, MESSAGING_SYSTEMS, sendForeignError, type WsForeignKind } from './ws-foreign.client.js';
+import { ackOf, foreignHandshake, transportOf, sendForeignError } from './ws-foreign.client.js';
 import { logMessageFailed } from './ws-message.telemetry.js';
 
 /** The gateway path of a client whose gateway is not known yet (see {@link WsForeignConnections.of}). */
@@ -23,7 +24,7 @@ const UNKNOWN_PATH = '/';
  * is made here. Internal.
  */
 export interface WsForeignConnection {
-  readonly kind: WsForeignKind;
+  readonly transport: WsTransportName;
   /** Replaced once, when the gateway's path becomes known. */
   context: WsConnectionContext;
   metrics: WsGatewayMetrics;
@@ -44,7 +45,7 @@ export interface WsForeignFailure {
   readonly client: unknown;
   readonly event: string;
   readonly traceId: string;
-  readonly ack: ((response: unknown) => void) | undefined;
+  readonly ack: WsAck | undefined;
   /** The fields of its `ws.message_failed` line, built only when that line is written. */
   readonly fields: () => WsLogFields;
 }
@@ -71,14 +72,14 @@ export class WsForeignConnections {
    * until an interceptor learns it); `known` is a connection context already in
    * the CLS store, which then stands for the client.
    */
-  of(client: object, kind: WsForeignKind, path: string | undefined, known: WsConnectionContext | undefined): WsForeignConnection {
+  of(client: object, transport: WsTransportName, path: string | undefined, known: WsConnectionContext | undefined): WsForeignConnection {
     let connection = this.connections.get(client);
     if (connection === undefined) {
-      connection = this.create(client, kind, path, known);
+      connection = this.create(client, transport, path, known);
       this.connections.set(client, connection);
     } else if (!connection.pathKnown && path !== undefined) {
       connection.context = Object.freeze({ ...connection.context, path });
-      connection.metrics = this.metrics.gateway(path);
+      connection.metrics = this.metrics.gateway(path, connection.transport);
       connection.pathKnown = true;
     }
     return connection;
@@ -92,9 +93,9 @@ export class WsForeignConnections {
    * span: the message was never traced. Does nothing for a client of neither shape.
    */
   failedUntraced(exception: unknown, client: unknown, args: readonly unknown[]): void {
-    const kind = foreignKind(client);
-    if (kind === undefined) return;
-    const connection = this.of(client as object, kind, undefined, undefined);
+    const transport = transportOf(client);
+    if (transport === undefined) return;
+    const connection = this.of(client as object, transport, undefined, undefined);
     const pattern = args[args.length - 1];
     const event = typeof pattern === 'string' ? pattern : WS_EVENT_LABELS.unknown;
     connection.metrics.event(event).received.inc();
@@ -104,7 +105,7 @@ export class WsForeignConnections {
       client,
       event,
       traceId: context.traceId,
-      ack: ackOf(kind, args),
+      ack: ackOf(transport, args),
       fields: () => {
         const fields = connectionLine(context);
         fields[F.event] = event;
@@ -120,13 +121,13 @@ export class WsForeignConnections {
     logMessageFailed(this.log.logger, mapped, exception, failure.fields);
     const meta: WsFrameMeta = {};
     if (this.options.propagateToClient) meta.traceId = traceId;
-    if (sendForeignError(failure.client, connection.kind, errorData(mapped, traceId), meta, failure.ack)) {
+    if (sendForeignError(failure.client, connection.transport, errorData(mapped, traceId), meta, failure.ack)) {
       connection.metrics.event(WS_EVENT_LABELS.error).sent.inc();
     }
   }
 
-  private create(client: object, kind: WsForeignKind, path: string | undefined, known: WsConnectionContext | undefined): WsForeignConnection {
-    const handshake = foreignHandshake(client, kind);
+  private create(client: object, transport: WsTransportName, path: string | undefined, known: WsConnectionContext | undefined): WsForeignConnection {
+    const handshake = foreignHandshake(client, transport);
     const remote: SpanContext | undefined = handshake.trace?.spanId === undefined ? undefined : { traceId: handshake.trace.traceId, spanId: handshake.trace.spanId, traceFlags: handshake.trace.traceFlags, isRemote: true };
     const context: WsConnectionContext =
       known ??
@@ -139,19 +140,20 @@ export class WsForeignConnections {
         userAgent: handshake.userAgent,
         origin: handshake.origin,
         path: path ?? UNKNOWN_PATH,
+        transport,
         openedAt: Date.now(),
       });
     const parentSpan = trace.isSpanContextValid(context.handshakeSpanContext) ? context.handshakeSpanContext : undefined;
     return {
-      kind,
+      transport,
       context,
-      metrics: this.metrics.gateway(context.path),
+      metrics: this.metrics.gateway(context.path, transport),
       pathKnown: known !== undefined || path !== undefined,
       parent: parentSpan ? trace.setSpanContext(ROOT_CONTEXT, parentSpan) : ROOT_CONTEXT,
       links: parentSpan ? [{ context: parentSpan }] : undefined,
       spanAttributes: Object.freeze(context.user ? { [A.enduserId]: context.user.id } : {}),
       recordedAttributes: Object.freeze({
-        [A.messagingSystem]: MESSAGING_SYSTEMS[kind],
+        [A.messagingSystem]: WS_MESSAGING_SYSTEMS[transport],
         [A.messagingOperationType]: 'process',
         [A.messagingOperationName]: 'process',
         [A.connectionId]: context.connectionId,

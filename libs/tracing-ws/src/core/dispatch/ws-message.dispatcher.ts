@@ -9,7 +9,8 @@ import { WS_EVENT_LABELS, WS_LOG_FIELDS as F, WS_LOG_MESSAGES, WS_SPAN_ATTRIBUTE
 import { RESOLVED_OPTIONS, TRACER_NAME } from '../model/tracing-ws.tokens.js';
 import { currentWsStore, type WsClsStore } from '../model/ws-cls.store.js';
 import type { WsMessageContext } from '../model/ws-connection.context.js';
-import { WS_ERROR_CODES, type WsFrameMeta } from '../model/ws-protocol.js';
+import { WS_ERROR_CODES, type WsErrorData, type WsFrameMeta } from '../model/ws-protocol.js';
+import type { WsAck } from '../model/ws-transport.js';
 import type { ResolvedTracingWsOptions } from '../options/tracing-ws.options.js';
 import { WsAbusePolicy } from '../policy/ws-abuse.policy.js';
 import { WsAdmission } from '../policy/ws-admission.js';
@@ -35,6 +36,8 @@ class InFlightMessage implements WsMessageContext {
     readonly connection: WsConnectionState,
     /** The frame text, kept only when `logPayloadMaxLength` > 0. */
     readonly payloadText: string | undefined,
+    /** The acknowledgement the client asked for (socket.io), if any. */
+    readonly ack: WsAck | undefined,
   ) {}
 }
 
@@ -50,6 +53,16 @@ interface FrameMeta {
 }
 
 const MAX_MESSAGE_ID = 128;
+const NO_ACK = Object.freeze({ passed: false, handledManually: false });
+
+/** A decoded payload as text for the log's `payload` field (logPayloadMaxLength > 0 only). */
+function payloadTextOf(data: unknown): string | undefined {
+  try {
+    return JSON.stringify(data);
+  } catch {
+    return undefined;
+  }
+}
 
 function readMeta(meta: unknown): FrameMeta | undefined {
   if (typeof meta !== 'object' || meta === null) return undefined;
@@ -83,9 +96,20 @@ export class WsMessageDispatcher {
     private readonly foreign: WsForeignConnections,
   ) {}
 
-  /** Registers the gateway handler of `event` on a connection. */
-  register(state: WsConnectionState, event: string, callback: WsHandlerEntry['callback']): void {
-    state.handlers.set(event, { callback, spanName: `process ${event}`, metrics: state.metrics.event(event) });
+  /**
+   * Registers the gateway handler of `event` on a connection. `ack` says how the
+   * transport's handlers are called: with the acknowledgement callback as second
+   * argument (socket.io) or the event name (ws); `ackHandledManually` that the
+   * handler acknowledges itself (`@Ack()`), so its result is not sent as the ack.
+   */
+  register(state: WsConnectionState, event: string, callback: WsHandlerEntry['callback'], ack: { passed: boolean; handledManually: boolean } = NO_ACK): void {
+    state.handlers.set(event, {
+      callback,
+      spanName: `process ${event}`,
+      metrics: state.metrics.event(event),
+      passesAck: ack.passed,
+      ackHandledManually: ack.handledManually,
+    });
   }
 
   /**
@@ -94,17 +118,7 @@ export class WsMessageDispatcher {
    * protocol is JSON text). Never throws.
    */
   receive(state: WsConnectionState, content: WsTextFrame | undefined, size: number): void {
-    state.messagesIn++;
-    state.bytesIn += size;
-    state.alive = true;
-    state.metrics.sizeIn.observe(size);
-    if (!this.abuse.admit(state)) {
-      if (this.abuse.rateLimited(state)) return;
-      return this.sendError(state, { code: WS_ERROR_CODES.rateLimited, message: 'Too many messages; slow down', retryable: true, internal: false }, state.context.traceId, undefined);
-    }
-    if (this.admission.isDraining) {
-      return this.sendError(state, { code: WS_ERROR_CODES.internal, message: 'Server is shutting down', retryable: true, internal: false }, state.context.traceId, undefined);
-    }
+    if (!this.admit(state, size, undefined)) return;
     if (content === undefined) return this.refuse(state, WS_EVENT_LABELS.invalid, 'Binary frames are not supported; send JSON text', undefined);
     const text = content.toString();
     let frame: unknown;
@@ -121,7 +135,41 @@ export class WsMessageDispatcher {
     const parsedMeta = readMeta(meta);
     if (!entry) return this.refuse(state, WS_EVENT_LABELS.unknown, 'Unknown event', parsedMeta?.id);
     entry.metrics.received.inc();
-    this.dispatch(state, entry, event, payload, parsedMeta, size, this.options.logPayloadMaxLength > 0 ? text : undefined);
+    this.dispatch(state, entry, event, payload, parsedMeta, size, this.options.logPayloadMaxLength > 0 ? text : undefined, undefined);
+  }
+
+  /**
+   * Handles one event that the transport decoded itself (socket.io): `data` as the
+   * handler receives it, `meta` what the client sent as the message's meta
+   * (`traceparent`, `id`; validated here), `ack` the acknowledgement callback when
+   * the client asked for one, `size` the packet's bytes. Never throws.
+   */
+  receiveEvent(state: WsConnectionState, event: string, data: unknown, rawMeta: unknown, ack: WsAck | undefined, size: number): void {
+    if (!this.admit(state, size, ack)) return;
+    const meta = readMeta(rawMeta);
+    const entry = state.handlers.get(event);
+    if (!entry) return this.refuse(state, WS_EVENT_LABELS.unknown, 'Unknown event', meta?.id, ack);
+    entry.metrics.received.inc();
+    this.dispatch(state, entry, event, data, meta, size, this.options.logPayloadMaxLength > 0 ? payloadTextOf(data) : undefined, ack);
+  }
+
+  /** Counts an incoming frame and applies the rate limit and the drain; false when it must not be handled. */
+  private admit(state: WsConnectionState, size: number, ack: WsAck | undefined): boolean {
+    state.messagesIn++;
+    state.bytesIn += size;
+    state.alive = true;
+    state.metrics.sizeIn.observe(size);
+    if (!this.abuse.admit(state)) {
+      if (!this.abuse.rateLimited(state)) {
+        this.sendError(state, { code: WS_ERROR_CODES.rateLimited, message: 'Too many messages; slow down', retryable: true, internal: false }, state.context.traceId, undefined, ack);
+      }
+      return false;
+    }
+    if (this.admission.isDraining) {
+      this.sendError(state, { code: WS_ERROR_CODES.internal, message: 'Server is shutting down', retryable: true, internal: false }, state.context.traceId, undefined, ack);
+      return false;
+    }
+    return true;
   }
 
   /**
@@ -134,16 +182,16 @@ export class WsMessageDispatcher {
     const message = currentWsStore(this.cls)?.[WS_MESSAGE_CONTEXT];
     if (message instanceof InFlightMessage && message.connection.transport.client === client) return this.fail(message, exception);
     const mapped = mapWsException(exception);
-    const text = JSON.stringify({ event: 'error', data: { code: mapped.code, message: mapped.message, retryable: mapped.retryable } });
+    const data: WsErrorData = { code: mapped.code, message: mapped.message, retryable: mapped.retryable };
     const state = getConnectionState(client);
     if (state) {
-      this.sender.send(state, text, WS_EVENT_LABELS.error);
+      this.sender.send(state, { kind: 'error', data, meta: {}, ack: undefined }, WS_EVENT_LABELS.error);
       return;
     }
     this.foreign.failedUntraced(exception, client, args);
   }
 
-  private dispatch(state: WsConnectionState, entry: WsHandlerEntry, event: string, payload: unknown, meta: FrameMeta | undefined, size: number, payloadText: string | undefined): void {
+  private dispatch(state: WsConnectionState, entry: WsHandlerEntry, event: string, payload: unknown, meta: FrameMeta | undefined, size: number, payloadText: string | undefined, ack: WsAck | undefined): void {
     let parent: Context = ROOT_CONTEXT;
     let links: Link[] | undefined;
     if (this.options.traceMode === 'connection') {
@@ -165,7 +213,7 @@ export class WsMessageDispatcher {
       if (this.options.onMessageSpan) runMessageSpanHook(this.options.onMessageSpan, this.log.logger, span, event, payload, state.context);
     }
     const spanContext = span.spanContext();
-    const message = new InFlightMessage(event, meta?.id, chooseTraceId(spanContext, undefined, state.context), spanContext.spanId, span, state, payloadText);
+    const message = new InFlightMessage(event, meta?.id, chooseTraceId(spanContext, undefined, state.context), spanContext.spanId, span, state, payloadText, ack);
     const store: WsClsStore = { [WS_CONNECTION_CONTEXT]: state.context, [WS_MESSAGE_CONTEXT]: message };
     this.admission.messageStarted();
     this.cls.runWith(store, () => otelContext.with(new MessageSpanContext(parent, span), () => void this.run(message, entry, payload)));
@@ -173,11 +221,11 @@ export class WsMessageDispatcher {
 
   private async run(message: InFlightMessage, entry: WsHandlerEntry, payload: unknown): Promise<void> {
     try {
-      const result = await entry.callback(payload, message.event);
+      const result = await entry.callback(payload, entry.passesAck ? message.ack : message.event);
       if (isObservable(result)) {
-        await result.forEach((value) => this.reply(message, value));
+        await result.forEach((value) => this.reply(message, entry, value));
       } else if (result !== undefined && result !== null) {
-        this.reply(message, result);
+        this.reply(message, entry, result);
       }
     } catch (err) {
       // Reached only when an exception filter rethrows or none is bound.
@@ -198,7 +246,7 @@ export class WsMessageDispatcher {
     }
     connection.metrics.event(message.event).error(mapped.code);
     logMessageFailed(this.log.logger, mapped, exception, () => this.messageFields(message));
-    this.sendError(connection, mapped, message.traceId, message.id);
+    this.sendError(connection, mapped, message.traceId, message.id, message.ack);
   }
 
   private finish(message: InFlightMessage, entry: WsHandlerEntry): void {
@@ -209,26 +257,39 @@ export class WsMessageDispatcher {
     logMessageHandled(this.log.logger, this.options.messageLogLevel, () => this.messageFields(message), message.failure !== undefined, seconds);
   }
 
-  private reply(message: InFlightMessage, value: unknown): void {
+  /**
+   * Sends one result of a handler: `{event, data}` as an event (label: that
+   * event), anything else as the reply to the message (label: the message's
+   * event; on socket.io, the acknowledgement). `meta` gets the message id and,
+   * with `propagateToClient`, the trace id.
+   */
+  private reply(message: InFlightMessage, entry: WsHandlerEntry, value: unknown): void {
     const { connection } = message;
     if (!connection.transport.isOpen) return;
-    let label = WS_EVENT_LABELS.other as string;
-    let out = value;
+    const addMeta = this.options.propagateToClient || message.id !== undefined;
     if (typeof value === 'object' && value !== null && typeof (value as { event?: unknown }).event === 'string') {
       const response = value as { event: string; data?: unknown; meta?: WsFrameMeta };
-      label = response.event;
-      if (this.options.propagateToClient || message.id !== undefined) {
-        const meta: WsFrameMeta = { ...response.meta };
-        if (message.id !== undefined) meta.id = message.id;
-        if (this.options.propagateToClient) meta.traceId = message.traceId;
-        out = { event: response.event, data: response.data, meta };
+      if (!addMeta) {
+        // Nothing to add: the result goes out exactly as the handler returned it.
+        this.sender.send(connection, { kind: 'event', event: response.event, data: response.data, meta: response.meta, text: JSON.stringify(value) }, response.event);
+        return;
       }
+      this.sender.send(connection, { kind: 'event', event: response.event, data: response.data, meta: this.replyMeta(message, response.meta) }, response.event);
+      return;
     }
-    this.sender.send(connection, JSON.stringify(out), label);
+    const ack = entry.ackHandledManually ? undefined : message.ack;
+    this.sender.send(connection, { kind: 'reply', value, meta: addMeta ? this.replyMeta(message, undefined) : undefined, ack }, message.event);
+  }
+
+  private replyMeta(message: InFlightMessage, own: WsFrameMeta | undefined): WsFrameMeta {
+    const meta: WsFrameMeta = { ...own };
+    if (message.id !== undefined) meta.id = message.id;
+    if (this.options.propagateToClient) meta.traceId = message.traceId;
+    return meta;
   }
 
   /** Answers a malformed or unknown frame with an error frame; the abuse policy counts it. */
-  private refuse(state: WsConnectionState, label: string, text: string, id: string | undefined): void {
+  private refuse(state: WsConnectionState, label: string, text: string, id: string | undefined, ack?: WsAck): void {
     const eventMetrics = state.metrics.event(label);
     eventMetrics.received.inc();
     const code = label === WS_EVENT_LABELS.unknown ? WS_ERROR_CODES.unknownEvent : WS_ERROR_CODES.badRequest;
@@ -241,16 +302,16 @@ export class WsMessageDispatcher {
       logger.debug(fields, WS_LOG_MESSAGES.messageRejected);
     }
     eventMetrics.error(code);
-    this.sendError(state, { code, message: text, retryable: false, internal: false }, state.context.traceId, id);
+    this.sendError(state, { code, message: text, retryable: false, internal: false }, state.context.traceId, id, ack);
     this.abuse.invalidFrame(state);
   }
 
-  private sendError(state: WsConnectionState, error: WsMappedError, traceId: string, id: string | undefined): void {
+  private sendError(state: WsConnectionState, error: WsMappedError, traceId: string, id: string | undefined, ack: WsAck | undefined): void {
     const data = errorData(error, traceId);
     const meta: WsFrameMeta = {};
     if (id !== undefined) meta.id = id;
     if (this.options.propagateToClient) meta.traceId = traceId;
-    this.sender.send(state, JSON.stringify({ event: 'error', data, meta }), WS_EVENT_LABELS.error);
+    this.sender.send(state, { kind: 'error', data, meta, ack }, WS_EVENT_LABELS.error);
   }
 
   private messageFields(message: InFlightMessage): Record<string, unknown> {

@@ -8,13 +8,14 @@ import { RESOLVED_OPTIONS, TRACER_NAME } from '../model/tracing-ws.tokens.js';
 import { currentWsStore, type WsClsStore } from '../model/ws-cls.store.js';
 import type { WsMessageContext } from '../model/ws-connection.context.js';
 import type { WsFrameMeta } from '../model/ws-protocol.js';
+import type { WsAck, WsTransportName } from '../model/ws-transport.js';
 import type { ResolvedTracingWsOptions } from '../options/tracing-ws.options.js';
 import { MessageSpanContext } from '../telemetry/span-context.js';
 import { chooseTraceId, messageLine, type WsLogFields } from '../telemetry/ws-log.fields.js';
 import { WsLogger } from '../telemetry/ws.logger.js';
 import type { WsEventMetrics } from '../telemetry/ws.metrics.js';
 import { mapWsException } from './ws-exception.mapper.js';
-import { ackOf, foreignKind, type WsForeignKind } from './ws-foreign.client.js';
+import { ackOf, transportOf } from './ws-foreign.client.js';
 import { WsForeignConnections, type WsForeignConnection } from './ws-foreign.connections.js';
 import { logMessageHandled, runMessageSpanHook } from './ws-message.telemetry.js';
 
@@ -45,7 +46,7 @@ class InterceptedMessage implements WsMessageContext {
     readonly metrics: WsEventMetrics,
     readonly client: unknown,
     readonly data: unknown,
-    readonly ack: ((response: unknown) => void) | undefined,
+    readonly ack: WsAck | undefined,
   ) {}
 }
 
@@ -87,10 +88,10 @@ export class WsTracingInterceptor implements NestInterceptor {
     const store = currentWsStore(this.cls);
     if (store?.[WS_MESSAGE_CONTEXT] !== undefined) return next.handle();
     const args = context.getArgs();
-    const kind = foreignKind(args[0]);
-    if (kind === undefined) return next.handle();
-    const entry = this.entryOf(context, kind);
-    const connection = this.connections.of(args[0] as object, kind, entry.path, store?.[WS_CONNECTION_CONTEXT]);
+    const transport = transportOf(args[0]);
+    if (transport === undefined) return next.handle();
+    const entry = this.entryOf(context, transport);
+    const connection = this.connections.of(args[0] as object, transport, entry.path, store?.[WS_CONNECTION_CONTEXT]);
     return new Observable((subscriber) => this.handle(subscriber, next, store, connection, entry, args));
   }
 
@@ -106,7 +107,7 @@ export class WsTracingInterceptor implements NestInterceptor {
     }
     const spanContext = span.spanContext();
     const traceId = chooseTraceId(spanContext, undefined, connection.context);
-    const message = new InterceptedMessage(entry.event, traceId, spanContext.spanId, span, connection, connection.metrics.event(entry.event), client, data, ackOf(connection.kind, args));
+    const message = new InterceptedMessage(entry.event, traceId, spanContext.spanId, span, connection, connection.metrics.event(entry.event), client, data, ackOf(connection.transport, args));
     message.metrics.received.inc();
     // The app's own CLS values (a ClsGuard's, say) stay readable beside the library's.
     const messageStore: WsClsStore = { ...store, [WS_CONNECTION_CONTEXT]: connection.context, [WS_MESSAGE_CONTEXT]: message };
@@ -139,9 +140,9 @@ export class WsTracingInterceptor implements NestInterceptor {
     const event = typeof value === 'object' && typeof (value as { event?: unknown }).event === 'string' ? (value as { event: string }).event : undefined;
     const { connection } = message;
     // A socket.io value that is neither an event nor an acknowledgement is sent nowhere.
-    if (event === undefined && connection.kind === 'socket.io' && message.ack === undefined) return value;
+    if (event === undefined && connection.transport === 'socket.io' && message.ack === undefined) return value;
     connection.metrics.event(event ?? WS_EVENT_LABELS.other).sent.inc();
-    if (event === undefined || connection.kind !== 'ws' || !this.options.propagateToClient) return value;
+    if (event === undefined || connection.transport !== 'ws' || !this.options.propagateToClient) return value;
     const response = value as { event: string; data?: unknown; meta?: WsFrameMeta };
     return { event, data: response.data, meta: { ...response.meta, traceId: message.traceId } };
   }
@@ -184,14 +185,14 @@ export class WsTracingInterceptor implements NestInterceptor {
     return fields;
   }
 
-  private entryOf(context: ExecutionContext, kind: WsForeignKind): HandlerEntry {
+  private entryOf(context: ExecutionContext, transport: WsTransportName): HandlerEntry {
     const handler = context.getHandler();
     const gateway = context.getClass();
     let entry = this.handlers.get(handler);
     // A handler inherited by two gateways is one function: the entry is its last gateway's.
     if (entry === undefined || entry.gateway !== gateway) {
       const event = String(context.switchToWs().getPattern());
-      entry = { gateway, event, spanName: `process ${event}`, path: gatewayPath(gateway, kind) };
+      entry = { gateway, event, spanName: `process ${event}`, path: gatewayPath(gateway, transport) };
       this.handlers.set(handler, entry);
     }
     return entry;
@@ -203,9 +204,9 @@ export class WsTracingInterceptor implements NestInterceptor {
  * (socket.io), with one leading slash and none trailing; `/` for any other
  * (a RegExp namespace names no one series).
  */
-function gatewayPath(gateway: object, kind: WsForeignKind): string {
+function gatewayPath(gateway: object, transport: WsTransportName): string {
   const options = Reflect.getMetadata(GATEWAY_OPTIONS, gateway) as { path?: unknown; namespace?: unknown } | undefined;
-  const value = kind === 'ws' ? options?.path : options?.namespace;
+  const value = transport === 'ws' ? options?.path : options?.namespace;
   if (typeof value !== 'string' || value === '') return '/';
   const withSlash = value.startsWith('/') ? value : `/${value}`;
   return withSlash.length > 1 ? withSlash.replace(/\/+$/, '') : withSlash;

@@ -8,6 +8,7 @@ import { WS_LOG_FIELDS as F, WS_LOG_MESSAGES, WS_SPAN_ATTRIBUTES as A } from '..
 import { RESOLVED_OPTIONS, TRACER_NAME } from '../model/tracing-ws.tokens.js';
 import type { WsUser } from '../model/ws-connection.context.js';
 import type { WsHandshakeRequest } from '../model/ws-handshake.request.js';
+import type { WsTransportName } from '../model/ws-transport.js';
 import type { ResolvedTracingWsOptions, WsAuthRequest } from '../options/tracing-ws.options.js';
 import { WsAdmission } from '../policy/ws-admission.js';
 import { chooseTraceId, handshakeLine } from '../telemetry/ws-log.fields.js';
@@ -16,6 +17,8 @@ import { WsMetrics } from '../telemetry/ws.metrics.js';
 import type { WsAcceptedHandshake, WsCredential, WsHandshakeOutcome, WsRejectedHandshake, WsRejectionReason } from './ws-handshake.outcome.js';
 
 const MAX_TOKEN = 8192;
+/** What {@link WsHandshakeGuard.checkTransport} returns internally when the transport-level checks pass. */
+const TRANSPORT_PASSED = Symbol('transport-passed');
 const BEARER = /^bearer\s+(\S+)$/i;
 const SUBPROTOCOL_PREFIX = 'bearer.';
 
@@ -40,6 +43,21 @@ export class WsHandshakeGuard {
 
   /** Checks one connection request for gateway `path`. Never throws. */
   async check(request: WsHandshakeRequest, path: string): Promise<WsHandshakeOutcome> {
+    return (await this.run(request, path, false)) as WsHandshakeOutcome;
+  }
+
+  /**
+   * The checks a transport can make on the bare HTTP request, before the client's
+   * connection payload exists (socket.io's `allowRequest` sees no `auth`): drain,
+   * origin, connection limits (without taking a slot). A refusal is recorded like
+   * any other; undefined means "go on to {@link check}". Never throws.
+   */
+  async checkTransport(request: WsHandshakeRequest, path: string): Promise<WsRejectedHandshake | undefined> {
+    const outcome = await this.run(request, path, true);
+    return outcome === TRANSPORT_PASSED ? undefined : (outcome as WsRejectedHandshake);
+  }
+
+  private async run(request: WsHandshakeRequest, path: string, transportOnly: boolean): Promise<WsHandshakeOutcome | typeof TRANSPORT_PASSED> {
     const startedAt = performance.now();
     const startTime = performance.timeOrigin + startedAt;
     const url = parseRequestUrl(request.url);
@@ -80,7 +98,7 @@ export class WsHandshakeGuard {
     const failures: Array<{ level: 'warn' | 'error'; msg: string; err: unknown; hook?: string }> = [];
     const logFailures = (span: Span, traceId: string): void => {
       for (const { level, msg, err, hook } of failures) {
-        const fields = handshakeLine(span.spanContext(), traceId, path);
+        const fields = handshakeLine(span.spanContext(), traceId, path, request.transport);
         fields[F.error] = err;
         if (hook) fields[F.hook] = hook;
         this.log.logger[level](fields, msg);
@@ -90,7 +108,7 @@ export class WsHandshakeGuard {
       const span = startSpan({});
       const traceId = chooseTraceId(span.spanContext(), undefined, fallback);
       logFailures(span, traceId);
-      this.finishRejected(span, path, startedAt, status, reason, traceId);
+      this.finishRejected(span, path, request.transport, startedAt, status, reason, traceId);
       return { accepted: false, status, reason, traceId, hint };
     };
 
@@ -98,6 +116,10 @@ export class WsHandshakeGuard {
       if (this.admission.isDraining) return reject(503, 'shutting_down');
       const origin = sanitizeClientText(request.headers.origin);
       if (!this.isOriginAllowed(request.headers.origin, request)) return reject(403, 'origin_not_allowed');
+      if (transportOnly) {
+        const refusal = this.admission.wouldRefuse(remoteAddress);
+        return refusal ? reject(refusal.status, refusal.reason) : TRANSPORT_PASSED;
+      }
 
       // A browser offering only `bearer.<token>` drops the connection when no protocol is
       // selected, and selecting that entry would echo the token in the 101: refuse it here.
@@ -136,7 +158,7 @@ export class WsHandshakeGuard {
       });
       const traceId = chooseTraceId(span.spanContext(), undefined, fallback);
       logFailures(span, traceId);
-      return { accepted: true, connectionId, traceId, span, user, remoteAddress, userAgent, origin, path, startedAt, forceSample };
+      return { accepted: true, connectionId, traceId, span, user, remoteAddress, userAgent, origin, path, transport: request.transport, startedAt, forceSample };
     } catch (err) {
       // A faulty override must refuse one handshake, not crash the server.
       failures.push({ level: 'error', msg: WS_LOG_MESSAGES.handshakeRejected, err });
@@ -148,7 +170,7 @@ export class WsHandshakeGuard {
   finishAccepted(handshake: WsAcceptedHandshake): void {
     handshake.span.setAttribute(A.httpStatusCode, 101);
     handshake.span.end();
-    this.metrics.gateway(handshake.path).handshakeDuration.observe((performance.now() - handshake.startedAt) / 1000);
+    this.metrics.gateway(handshake.path, handshake.transport).handshakeDuration.observe((performance.now() - handshake.startedAt) / 1000);
   }
 
   /** A request that passed but never became a connection (the peer went away first): gives its slot back. */
@@ -171,7 +193,8 @@ export class WsHandshakeGuard {
 
   /**
    * The incoming trace context, first match wins: `traceparent` header,
-   * `X-Trace-ID` header, `traceparent` then `traceId` query parameter.
+   * `X-Trace-ID` header, `traceparent` then `traceId` of the connection payload
+   * (socket.io's `auth`), `traceparent` then `traceId` query parameter.
    * Invalid values are skipped, never echoed.
    */
   protected extractTraceContext(request: WsHandshakeRequest, url: URL | undefined): WsTraceContext | undefined {
@@ -183,12 +206,18 @@ export class WsHandshakeGuard {
     return (
       parseTraceparent(request.headers.traceparent) ??
       fromId(request.headers['x-trace-id']) ??
+      parseTraceparent(request.auth?.traceparent) ??
+      fromId(request.auth?.traceId) ??
       parseTraceparent(query?.get('traceparent') ?? undefined) ??
       fromId(query?.get('traceId') ?? undefined)
     );
   }
 
-  /** The bearer credential: `Authorization` header, `access_token` query parameter, or `bearer.<token>` subprotocol. */
+  /**
+   * The bearer credential, first match wins: `Authorization` header, `token` of the
+   * connection payload (socket.io's `auth`), `access_token` query parameter, or
+   * `bearer.<token>` subprotocol.
+   */
   protected extractCredential(request: WsHandshakeRequest, url: URL | undefined): WsCredential | undefined {
     const usable = (token: string | null | undefined): token is string => !!token && token.length <= MAX_TOKEN;
     const header = request.headers.authorization;
@@ -196,6 +225,8 @@ export class WsHandshakeGuard {
       const m = BEARER.exec(header);
       if (m && usable(m[1])) return { token: m[1], source: 'header' };
     }
+    const fromAuth = request.auth?.token;
+    if (typeof fromAuth === 'string' && usable(fromAuth)) return { token: fromAuth, source: 'auth' };
     const query = url?.searchParams.get('access_token');
     if (usable(query)) return { token: query, source: 'query' };
     const protocols = request.headers['sec-websocket-protocol'];
@@ -259,15 +290,15 @@ export class WsHandshakeGuard {
     }
   }
 
-  private finishRejected(span: Span, path: string, startedAt: number, status: number, reason: WsRejectionReason, traceId: string): void {
+  private finishRejected(span: Span, path: string, transport: WsTransportName, startedAt: number, status: number, reason: WsRejectionReason, traceId: string): void {
     span.setAttribute(A.httpStatusCode, status);
     span.setAttribute(A.rejectionReason, reason);
     span.setStatus({ code: SpanStatusCode.ERROR, message: reason });
     span.end();
-    const gateway = this.metrics.gateway(path);
+    const gateway = this.metrics.gateway(path, transport);
     gateway.rejected(reason);
     gateway.handshakeDuration.observe((performance.now() - startedAt) / 1000);
-    const fields = handshakeLine(span.spanContext(), traceId, path);
+    const fields = handshakeLine(span.spanContext(), traceId, path, transport);
     fields[F.reason] = reason;
     fields[F.status] = status;
     this.log.logger.warn(fields, WS_LOG_MESSAGES.handshakeRejected);

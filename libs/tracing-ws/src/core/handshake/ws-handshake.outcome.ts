@@ -1,5 +1,6 @@
 import type { Span } from '@opentelemetry/api';
 import type { WsUser } from '../model/ws-connection.context.js';
+import type { WsTransportName } from '../model/ws-transport.js';
 import type { WsCredentialSource } from '../options/tracing-ws.options.js';
 
 /** Why a handshake was refused: the `reason` label and log field. */
@@ -25,6 +26,7 @@ export interface WsAcceptedHandshake {
   readonly userAgent: string | undefined;
   readonly origin: string | undefined;
   readonly path: string;
+  readonly transport: WsTransportName;
   readonly startedAt: number;
   /** The handshake asked for force-sampling and `allowForceSampling` accepted. */
   readonly forceSample: boolean;

@@ -9,7 +9,7 @@ import { WS_CONNECTION_CONTEXT } from '../model/tracing-ws.constants.js';
 import { WS_EVENT_LABELS, WS_LOG_FIELDS as F, WS_LOG_MESSAGES, WS_SPAN_ATTRIBUTES as A } from '../model/tracing-ws.names.js';
 import type { WsConnectionContext, WsUserFields } from '../model/ws-connection.context.js';
 import { WS_CLOSE_CODES, WS_ERROR_CODES } from '../model/ws-protocol.js';
-import type { WsTransportConnection } from '../model/ws-transport.js';
+import { WS_MESSAGING_SYSTEMS, type WsTransportConnection } from '../model/ws-transport.js';
 import { WsAdmission } from '../policy/ws-admission.js';
 import { connectionLine, type WsLogFields } from '../telemetry/ws-log.fields.js';
 import { WsLogger } from '../telemetry/ws.logger.js';
@@ -50,9 +50,10 @@ export class WsConnectionLifecycle {
       userAgent: handshake.userAgent,
       origin: handshake.origin,
       path: handshake.path,
+      transport: handshake.transport,
       openedAt: Date.now(),
     });
-    const gateway = this.metrics.gateway(handshake.path);
+    const gateway = this.metrics.gateway(handshake.path, handshake.transport);
     const state: WsConnectionState = {
       transport,
       context,
@@ -65,7 +66,7 @@ export class WsConnectionLifecycle {
         ...(handshake.forceSample ? { [A.forceSample]: true } : {}),
       }),
       recordedAttributes: Object.freeze({
-        [A.messagingSystem]: 'websocket',
+        [A.messagingSystem]: WS_MESSAGING_SYSTEMS[handshake.transport],
         [A.messagingOperationType]: 'process',
         [A.messagingOperationName]: 'process',
         [A.connectionId]: context.connectionId,

@@ -24,14 +24,23 @@ export class WsHeartbeat {
       // paused, so its pongs cannot arrive): closed with 1013 once stuck too long.
       if (this.backpressure.congested(state, now)) continue;
       if (!state.alive) {
-        state.metrics.heartbeatTimeouts.inc();
-        const logger = this.log.logger;
-        if (logger.isLevelEnabled('warn')) logger.warn(connectionLine(state.context), WS_LOG_MESSAGES.heartbeatTimeout);
+        this.timedOut(state);
         state.transport.terminate();
         continue;
       }
       state.alive = false;
       state.transport.ping();
     }
+  }
+
+  /**
+   * Counts and logs a connection lost to the heartbeat; called by {@link tick},
+   * and by a transport whose protocol runs its own heartbeat (socket.io's
+   * "ping timeout").
+   */
+  timedOut(state: WsConnectionState): void {
+    state.metrics.heartbeatTimeouts.inc();
+    const logger = this.log.logger;
+    if (logger.isLevelEnabled('warn')) logger.warn(connectionLine(state.context), WS_LOG_MESSAGES.heartbeatTimeout);
   }
 }

@@ -34,6 +34,7 @@ export const HTTP_METRIC_NAMES = {
 /** Prometheus label names. */
 export const WS_METRIC_LABELS = {
   path: 'path',
+  transport: 'transport',
   event: 'event',
   code: 'code',
   reason: 'reason',
@@ -94,6 +95,7 @@ export const WS_LOG_FIELDS = {
   userId: 'user_id',
   event: 'event',
   path: 'path',
+  transport: 'transport',
   code: 'code',
   reason: 'reason',
   status: 'status',

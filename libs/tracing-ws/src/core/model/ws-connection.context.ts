@@ -1,4 +1,5 @@
 import type { Span, SpanContext } from '@opentelemetry/api';
+import type { WsTransportName } from './ws-transport.js';
 
 /** What the library reads of a user: any application type with these fields will do. */
 export interface WsUserFields {
@@ -47,8 +48,10 @@ export interface WsConnectionContext {
   readonly userAgent: string | undefined;
   /** `Origin` header, sanitised and truncated. */
   readonly origin: string | undefined;
-  /** Gateway path the connection was accepted on. */
+  /** Gateway path the connection was accepted on (on socket.io: the namespace, e.g. `/chat`). */
   readonly path: string;
+  /** The transport of the connection. */
+  readonly transport: WsTransportName;
   /** When the upgrade completed (ms since the epoch). */
   readonly openedAt: number;
 }

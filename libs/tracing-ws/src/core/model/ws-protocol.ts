@@ -51,6 +51,11 @@ export interface WsFrame<T = unknown> {
   meta?: WsFrameMeta;
 }
 
+/** The JSON text of a frame: how the ws transport (and a broadcast, serialising once for all recipients) writes it. Undefined fields are left out. */
+export function jsonFrameText(event: string, data: unknown, meta: WsFrameMeta | undefined): string {
+  return JSON.stringify({ event, data, meta });
+}
+
 /** The `data` of an error frame. */
 export interface WsErrorData {
   code: WsErrorCode;

@@ -1,3 +1,34 @@
+import type { WsErrorData, WsFrameMeta } from './ws-protocol.js';
+
+/**
+ * The transports the library serves, as the `transport` metric label, log field
+ * and `WsConnectionContext#transport` name them. Bounded: never a client value.
+ */
+export type WsTransportName = 'ws' | 'socket.io';
+
+/** The `messaging.system` span attribute of each transport. */
+export const WS_MESSAGING_SYSTEMS: Readonly<Record<WsTransportName, string>> = Object.freeze({ ws: 'websocket', 'socket.io': 'socket.io' });
+
+/** An acknowledgement callback of a message (socket.io): its first argument is what the client's `emitWithAck` resolves with. */
+export type WsAck = (value: unknown) => void;
+
+/**
+ * One outgoing frame as the core describes it; each transport puts it on the
+ * wire its own way (ws: JSON text `{"event","data","meta"}`; socket.io: an
+ * emitted event or an acknowledgement).
+ */
+export type WsOutgoingFrame =
+  /**
+   * An event the server sends: a broadcast, or a handler's `{event, data}` reply.
+   * `text` is the ws serialisation when the caller already has it (a broadcast
+   * serialises once for all its recipients); `data` may then be omitted.
+   */
+  | { readonly kind: 'event'; readonly event: string; readonly data?: unknown; readonly meta: WsFrameMeta | undefined; readonly text?: string }
+  /** A handler's result that names no event: `meta` is what the server adds (trace id, message id), undefined when nothing. */
+  | { readonly kind: 'reply'; readonly value: unknown; readonly meta: WsFrameMeta | undefined; readonly ack: WsAck | undefined }
+  /** The error of one message (or of the connection, with no message). */
+  | { readonly kind: 'error'; readonly data: WsErrorData; readonly meta: WsFrameMeta; readonly ack: WsAck | undefined };
+
 /**
  * One client connection as a transport presents it to the core. The core never
  * touches a transport's socket: it sends, closes, probes and throttles through
@@ -11,8 +42,8 @@ export interface WsTransportConnection {
   readonly isOpen: boolean;
   /** Bytes queued for the peer and not yet handed to the network. */
   readonly bufferedAmount: number;
-  /** Sends one serialised frame. */
-  send(text: string): void;
+  /** Puts one frame on the wire; returns the bytes written, or -1 when the transport had nothing to send for it. */
+  send(frame: WsOutgoingFrame): number;
   /** Starts the closing handshake. */
   close(code: number, reason: string): void;
   /** Drops the connection without a closing handshake. */

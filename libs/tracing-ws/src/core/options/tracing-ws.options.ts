@@ -3,7 +3,7 @@ import type { WsConnectionContext, WsUser } from '../model/ws-connection.context
 import type { WsHandshakeRequest } from '../model/ws-handshake.request.js';
 
 /** Where the credential of a handshake was found. */
-export type WsCredentialSource = 'header' | 'query' | 'subprotocol';
+export type WsCredentialSource = 'header' | 'auth' | 'query' | 'subprotocol';
 
 /** What the `authenticate` hook is given. */
 export interface WsAuthRequest {

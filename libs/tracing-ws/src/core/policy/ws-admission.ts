@@ -27,14 +27,21 @@ export class WsAdmission {
     return this.draining;
   }
 
-  /** Reserves a connection slot for `ip`, or says why not. */
-  acquire(ip: string | undefined): WsAdmissionRefusal | undefined {
+  /** Why {@link acquire} would refuse `ip` now, without reserving anything. */
+  wouldRefuse(ip: string | undefined): WsAdmissionRefusal | undefined {
     if (this.draining) return { status: 503, reason: 'shutting_down' };
     const { maxConnections, maxConnectionsPerIp } = this.options;
     if (maxConnections > 0 && this.total >= maxConnections) return { status: 503, reason: 'connection_limit' };
+    if (maxConnectionsPerIp > 0 && (this.perIp.get(ip ?? 'unknown') ?? 0) >= maxConnectionsPerIp) return { status: 429, reason: 'ip_limit' };
+    return undefined;
+  }
+
+  /** Reserves a connection slot for `ip`, or says why not. */
+  acquire(ip: string | undefined): WsAdmissionRefusal | undefined {
+    const refusal = this.wouldRefuse(ip);
+    if (refusal) return refusal;
     const key = ip ?? 'unknown';
     const fromIp = this.perIp.get(key) ?? 0;
-    if (maxConnectionsPerIp > 0 && fromIp >= maxConnectionsPerIp) return { status: 429, reason: 'ip_limit' };
     this.total++;
     this.perIp.set(key, fromIp + 1);
     return undefined;

@@ -1,6 +1,7 @@
 import { trace, type SpanContext } from '@opentelemetry/api';
 import { WS_LOG_FIELDS as F } from '../model/tracing-ws.names.js';
 import type { WsConnectionContext, WsMessageContext } from '../model/ws-connection.context.js';
+import type { WsTransportName } from '../model/ws-transport.js';
 
 /** The fields of one log line, before pino writes it. */
 export type WsLogFields = Record<string, unknown>;
@@ -49,11 +50,12 @@ function identity(connection: WsConnectionContext): WsLogFields {
 
 /**
  * A line about a connection (lifecycle, abuse, heartbeat, backpressure): its
- * identity, its gateway path, and the trace of its handshake span.
+ * identity, its gateway path and transport, and the trace of its handshake span.
  */
 export function connectionLine(connection: WsConnectionContext): WsLogFields {
   const fields = identity(connection);
   fields[F.path] = connection.path;
+  fields[F.transport] = connection.transport;
   return addTraceFields(fields, connection.handshakeSpanContext, undefined, connection);
 }
 
@@ -65,9 +67,9 @@ export function messageLine(connection: WsConnectionContext, message: WsMessageC
   return addTraceFields(fields, message.span.spanContext(), message, connection);
 }
 
-/** A line about a handshake that has no connection yet (a refusal): its span's trace and the path. */
-export function handshakeLine(spanContext: SpanContext | undefined, traceId: string, path: string): WsLogFields {
-  const fields: WsLogFields = { [F.path]: path };
+/** A line about a handshake that has no connection yet (a refusal): its span's trace, the path and the transport. */
+export function handshakeLine(spanContext: SpanContext | undefined, traceId: string, path: string, transport: WsTransportName): WsLogFields {
+  const fields: WsLogFields = { [F.path]: path, [F.transport]: transport };
   return addTraceFields(fields, spanContext, undefined, { traceId });
 }
 

@@ -5,6 +5,7 @@ import { RESOLVED_OPTIONS } from '../model/tracing-ws.tokens.js';
 import type { ResolvedTracingWsOptions } from '../options/tracing-ws.options.js';
 import { WS_EVENT_LABELS, WS_METRIC_LABELS as L, WS_METRIC_NAMES as N } from '../model/tracing-ws.names.js';
 import { WS_CLOSE_CODE_LABELS } from '../model/ws-protocol.js';
+import type { WsTransportName } from '../model/ws-transport.js';
 
 type CounterChild = ReturnType<Counter<string>['labels']>;
 type HistogramChild = ReturnType<Histogram<string>['labels']>;
@@ -19,7 +20,7 @@ export interface WsEventMetrics {
   error(code: string): void;
 }
 
-/** Metric children of one gateway path. */
+/** Metric children of one gateway path on one transport. */
 export interface WsGatewayMetrics {
   readonly active: GaugeChild;
   readonly opened: CounterChild;
@@ -67,40 +68,41 @@ export class WsMetrics {
     const { prefix, durationBuckets, sizeBuckets, connectionDurationBuckets } = options.metrics;
     const make = <T>(type: 'Counter' | 'Gauge' | 'Histogram', name: string, help: string, labelNames: string[], buckets?: number[]): T =>
       getOrCreateMetric(type, { name: prefix + name, help, labelNames, ...(buckets ? { buckets } : {}) }) as T;
-    this.connectionsActive = make('Gauge', N.connectionsActive, 'Open WebSocket connections.', [L.path]);
-    this.connectionsOpened = make('Counter', N.connectionsOpened, 'WebSocket connections accepted.', [L.path]);
-    this.connectionsClosed = make('Counter', N.connectionsClosed, 'WebSocket connections closed, by close code.', [L.path, L.code]);
-    this.connectionDuration = make('Histogram', N.connectionDuration, 'Lifetime of closed WebSocket connections.', [L.path], connectionDurationBuckets);
-    this.handshakeRejections = make('Counter', N.handshakeRejections, 'Upgrades refused before the 101, by reason.', [L.path, L.reason]);
-    this.handshakeDuration = make('Histogram', N.handshakeDuration, 'Time from upgrade request to 101 or refusal.', [L.path], durationBuckets);
-    this.messagesReceived = make('Counter', N.messagesReceived, 'Frames received, by handler event (or unknown / invalid).', [L.path, L.event]);
-    this.messagesSent = make('Counter', N.messagesSent, 'Frames sent, by event.', [L.path, L.event]);
-    this.messageSize = make('Histogram', N.messageSize, 'Frame size in bytes, by direction.', [L.path, L.direction], sizeBuckets);
-    this.messageDuration = make('Histogram', N.messageDuration, 'Handler duration, by event and outcome.', [L.path, L.event, L.outcome], durationBuckets);
-    this.messageErrors = make('Counter', N.messageErrors, 'Error frames sent, by event and error code.', [L.path, L.event, L.code]);
-    this.heartbeatTimeouts = make('Counter', N.heartbeatTimeouts, 'Connections terminated for not answering pings.', [L.path]);
-    this.rateLimited = make('Counter', N.rateLimited, 'Frames refused by the rate limit.', [L.path]);
-    this.messagesDropped = make('Counter', N.messagesDropped, 'Outgoing frames dropped, by reason (backpressure: the client does not read).', [L.path, L.reason]);
+    this.connectionsActive = make('Gauge', N.connectionsActive, 'Open WebSocket connections.', [L.path, L.transport]);
+    this.connectionsOpened = make('Counter', N.connectionsOpened, 'WebSocket connections accepted.', [L.path, L.transport]);
+    this.connectionsClosed = make('Counter', N.connectionsClosed, 'WebSocket connections closed, by close code.', [L.path, L.transport, L.code]);
+    this.connectionDuration = make('Histogram', N.connectionDuration, 'Lifetime of closed WebSocket connections.', [L.path, L.transport], connectionDurationBuckets);
+    this.handshakeRejections = make('Counter', N.handshakeRejections, 'Upgrades refused before the 101, by reason.', [L.path, L.transport, L.reason]);
+    this.handshakeDuration = make('Histogram', N.handshakeDuration, 'Time from upgrade request to 101 or refusal.', [L.path, L.transport], durationBuckets);
+    this.messagesReceived = make('Counter', N.messagesReceived, 'Frames received, by handler event (or unknown / invalid).', [L.path, L.transport, L.event]);
+    this.messagesSent = make('Counter', N.messagesSent, 'Frames sent, by event.', [L.path, L.transport, L.event]);
+    this.messageSize = make('Histogram', N.messageSize, 'Frame size in bytes, by direction.', [L.path, L.transport, L.direction], sizeBuckets);
+    this.messageDuration = make('Histogram', N.messageDuration, 'Handler duration, by event and outcome.', [L.path, L.transport, L.event, L.outcome], durationBuckets);
+    this.messageErrors = make('Counter', N.messageErrors, 'Error frames sent, by event and error code.', [L.path, L.transport, L.event, L.code]);
+    this.heartbeatTimeouts = make('Counter', N.heartbeatTimeouts, 'Connections terminated for not answering pings.', [L.path, L.transport]);
+    this.rateLimited = make('Counter', N.rateLimited, 'Frames refused by the rate limit.', [L.path, L.transport]);
+    this.messagesDropped = make('Counter', N.messagesDropped, 'Outgoing frames dropped, by reason (backpressure: the client does not read).', [L.path, L.transport, L.reason]);
   }
 
-  /** The (cached) children of gateway `path`. */
-  gateway(path: string): WsGatewayMetrics {
-    let g = this.gateways.get(path);
+  /** The (cached) children of gateway `path` on `transport`. */
+  gateway(path: string, transport: WsTransportName): WsGatewayMetrics {
+    const key = `${transport} ${path}`;
+    let g = this.gateways.get(key);
     if (g) return g;
     const events = new Map<string, WsEventMetrics>();
     const m = this;
     g = {
-      active: m.connectionsActive.labels(path),
-      opened: m.connectionsOpened.labels(path),
-      connectionDuration: m.connectionDuration.labels(path),
-      handshakeDuration: m.handshakeDuration.labels(path),
-      sizeIn: m.messageSize.labels(path, 'in'),
-      sizeOut: m.messageSize.labels(path, 'out'),
-      heartbeatTimeouts: m.heartbeatTimeouts.labels(path),
-      rateLimited: m.rateLimited.labels(path),
-      droppedBackpressure: m.messagesDropped.labels(path, 'backpressure'),
-      closed: (code) => m.connectionsClosed.labels(path, KNOWN_CLOSE_CODES.has(code) ? String(code) : 'other').inc(),
-      rejected: (reason) => m.handshakeRejections.labels(path, reason).inc(),
+      active: m.connectionsActive.labels(path, transport),
+      opened: m.connectionsOpened.labels(path, transport),
+      connectionDuration: m.connectionDuration.labels(path, transport),
+      handshakeDuration: m.handshakeDuration.labels(path, transport),
+      sizeIn: m.messageSize.labels(path, transport, 'in'),
+      sizeOut: m.messageSize.labels(path, transport, 'out'),
+      heartbeatTimeouts: m.heartbeatTimeouts.labels(path, transport),
+      rateLimited: m.rateLimited.labels(path, transport),
+      droppedBackpressure: m.messagesDropped.labels(path, transport, 'backpressure'),
+      closed: (code) => m.connectionsClosed.labels(path, transport, KNOWN_CLOSE_CODES.has(code) ? String(code) : 'other').inc(),
+      rejected: (reason) => m.handshakeRejections.labels(path, transport, reason).inc(),
       event(name) {
         let e = events.get(name);
         if (!e) {
@@ -109,11 +111,11 @@ export class WsMetrics {
           // (`other` itself is always created, beyond the cap.)
           if (events.size >= MAX_EVENTS_PER_GATEWAY && name !== WS_EVENT_LABELS.other) return this.event(WS_EVENT_LABELS.other);
           e = {
-            received: m.messagesReceived.labels(path, name),
-            sent: m.messagesSent.labels(path, name),
-            durationOk: m.messageDuration.labels(path, name, 'ok'),
-            durationError: m.messageDuration.labels(path, name, 'error'),
-            error: (code) => m.messageErrors.labels(path, name, code).inc(),
+            received: m.messagesReceived.labels(path, transport, name),
+            sent: m.messagesSent.labels(path, transport, name),
+            durationOk: m.messageDuration.labels(path, transport, name, 'ok'),
+            durationError: m.messageDuration.labels(path, transport, name, 'error'),
+            error: (code) => m.messageErrors.labels(path, transport, name, code).inc(),
           };
           events.set(name, e);
         }
@@ -123,7 +125,7 @@ export class WsMetrics {
     // The fixed labels exist from the start, so dashboards show 0 rather than no data.
     g.event(WS_EVENT_LABELS.unknown);
     g.event(WS_EVENT_LABELS.invalid);
-    this.gateways.set(path, g);
+    this.gateways.set(key, g);
     return g;
   }
 }

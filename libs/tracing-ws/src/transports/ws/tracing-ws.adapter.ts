@@ -136,7 +136,7 @@ export class TracingWsAdapter extends WsAdapter {
     const state = getConnectionState(client);
     if (!state) return super.bindMessageHandlers(client, handlers, transform);
     const { dispatcher } = this.resolveCore();
-    for (const handler of handlers) dispatcher.register(state, String(handler.message), handler.callback as (data: unknown, event: string) => unknown);
+    for (const handler of handlers) dispatcher.register(state, String(handler.message), handler.callback as (data: unknown, second: unknown) => unknown);
     client.on('message', (data: RawData, isBinary: boolean) => dispatcher.receive(state, isBinary ? undefined : data, byteLength(data)));
   }
 
@@ -194,7 +194,7 @@ export class TracingWsAdapter extends WsAdapter {
 
 /** The upgrade request as the core's guard reads it. */
 function handshakeRequestOf(req: IncomingMessage): WsHandshakeRequest {
-  return { headers: req.headers, url: req.url ?? '/', remoteAddress: req.socket.remoteAddress, raw: req };
+  return { headers: req.headers, url: req.url ?? '/', remoteAddress: req.socket.remoteAddress, transport: 'ws', auth: undefined, raw: req };
 }
 
 /** The core states of a server's sockets (those this adapter accepted). */

@@ -1,5 +1,6 @@
 import type { WebSocket } from 'ws';
-import type { WsTransportConnection } from '../../core/model/ws-transport.js';
+import { jsonFrameText } from '../../core/model/ws-protocol.js';
+import type { WsOutgoingFrame, WsTransportConnection } from '../../core/model/ws-transport.js';
 
 /** The TCP socket under a `ws` WebSocket (not part of ws's typed API). */
 interface TcpSocket {
@@ -27,8 +28,14 @@ export class WsSocketConnection implements WsTransportConnection {
     return this.client.bufferedAmount;
   }
 
-  send(text: string): void {
+  /** Every frame is JSON text; a reply that names no event is sent as the handler returned it. */
+  send(frame: WsOutgoingFrame): number {
+    let text: string;
+    if (frame.kind === 'event') text = frame.text ?? jsonFrameText(frame.event, frame.data, frame.meta);
+    else if (frame.kind === 'error') text = jsonFrameText('error', frame.data, frame.meta);
+    else text = JSON.stringify(frame.value);
     this.client.send(text);
+    return Buffer.byteLength(text);
   }
 
   close(code: number, reason: string): void {

@@ -1,0 +1,5 @@
+// `@tracing-ws/nestjs/socket.io`: the socket.io transport. Only this entry point
+// loads `socket.io` and `@nestjs/platform-socket.io`, so an app on ws never needs them.
+export { TracingIoAdapter } from './tracing-io.adapter.js';
+export { IO_CLOSE_EVENT, IO_EXCEPTION_EVENT, IO_META_KEY, IO_SESSION_EVENT } from '../../core/model/io-wire.js';
+export type { IoRefusalData } from './io-protocol.js';

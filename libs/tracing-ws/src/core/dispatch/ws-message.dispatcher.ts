@@ -20,7 +20,7 @@ import { WsLogger } from '../telemetry/ws.logger.js';
 import { errorData, mapWsException, type WsMappedError } from './ws-exception.mapper.js';
 import { WsForeignConnections } from './ws-foreign.connections.js';
 import { WsFrameSender } from './ws-frame.sender.js';
-import { logMessageFailed, logMessageHandled, runMessageSpanHook } from './ws-message.telemetry.js';
+import { logMessageFailed, logMessageHandled, payloadTextOf, runMessageSpanHook } from './ws-message.telemetry.js';
 
 /** A message being handled: the public context plus what dispatch tracks. Internal. */
 class InFlightMessage implements WsMessageContext {
@@ -54,15 +54,6 @@ interface FrameMeta {
 
 const MAX_MESSAGE_ID = 128;
 const NO_ACK = Object.freeze({ passed: false, handledManually: false });
-
-/** A decoded payload as text for the log's `payload` field (logPayloadMaxLength > 0 only). */
-function payloadTextOf(data: unknown): string | undefined {
-  try {
-    return JSON.stringify(data);
-  } catch {
-    return undefined;
-  }
-}
 
 function readMeta(meta: unknown): FrameMeta | undefined {
   if (typeof meta !== 'object' || meta === null) return undefined;

@@ -49,3 +49,12 @@ export function runMessageSpanHook(hook: WsMessageSpanHook, logger: Logger, span
     }
   }
 }
+
+/** A decoded payload as text for the log's `payload` field (logPayloadMaxLength > 0 only). */
+export function payloadTextOf(data: unknown): string | undefined {
+  try {
+    return JSON.stringify(data);
+  } catch {
+    return undefined;
+  }
+}

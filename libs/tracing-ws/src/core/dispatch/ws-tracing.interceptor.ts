@@ -17,7 +17,7 @@ import type { WsEventMetrics } from '../telemetry/ws.metrics.js';
 import { mapWsException } from './ws-exception.mapper.js';
 import { ackOf, transportOf } from './ws-foreign.client.js';
 import { WsForeignConnections, type WsForeignConnection } from './ws-foreign.connections.js';
-import { logMessageHandled, runMessageSpanHook } from './ws-message.telemetry.js';
+import { logMessageHandled, payloadTextOf, runMessageSpanHook } from './ws-message.telemetry.js';
 
 /** `GATEWAY_OPTIONS` of `@nestjs/websockets` (its public entry does not export it): the options of `@WebSocketGateway`. */
 const GATEWAY_OPTIONS = 'websockets:gateway_options';
@@ -179,7 +179,7 @@ export class WsTracingInterceptor implements NestInterceptor {
     const max = this.options.logPayloadMaxLength;
     if (max > 0) {
       // The adapter has already parsed the frame: the data is logged as JSON.
-      const text = jsonOf(message.data);
+      const text = payloadTextOf(message.data);
       if (text !== undefined) fields[F.payload] = text.slice(0, max);
     }
     return fields;
@@ -210,12 +210,4 @@ function gatewayPath(gateway: object, transport: WsTransportName): string {
   if (typeof value !== 'string' || value === '') return '/';
   const withSlash = value.startsWith('/') ? value : `/${value}`;
   return withSlash.length > 1 ? withSlash.replace(/\/+$/, '') : withSlash;
-}
-
-function jsonOf(data: unknown): string | undefined {
-  try {
-    return JSON.stringify(data);
-  } catch {
-    return undefined;
-  }
 }

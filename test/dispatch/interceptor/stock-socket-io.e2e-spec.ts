@@ -119,7 +119,7 @@ describe('WsTracingInterceptor on a stock IoAdapter (@nestjs/platform-socket.io)
     expect(metricValue(text, 'ws_message_duration_seconds_count', { path: '/byo', transport: 'socket.io', event: 'whoami', outcome: 'ok' })).toBe(4);
   });
 
-  it('answers a thrown error on the acknowledgement with { error, meta } and the span\'s trace id, never the error\'s text', async () => {
+  it('answers a thrown error on the acknowledgement with { error, $meta } and the span\'s trace id, never the error\'s text', async () => {
     const socket = await connect();
     const answer = (await socket.timeout(5000).emitWithAck('explode', {})) as { error: Record<string, unknown>; $meta: Record<string, unknown> };
     // As TracingIoAdapter answers: the error, and the server's meta under `$meta`.

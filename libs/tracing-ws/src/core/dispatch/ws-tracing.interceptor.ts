@@ -56,7 +56,7 @@ class InterceptedMessage implements WsMessageContext {
  * `process <event>` span (CONSUMER), the CLS context that {@link WsContextService}
  * reads, with the span active, `ws.message_handled` / `ws.message_failed` lines,
  * the message metrics, and an exception answered as the documented error (an
- * error frame to a ws client; the acknowledgement's `{ error, meta }`, else an
+ * error frame to a ws client; the acknowledgement's `{ error, $meta }`, else an
  * `exception` event, to a socket.io client). The connection is made at a
  * client's first message (no handshake guard ran) and kept for its life.
  *

@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { APP_INTERCEPTOR } from '@nestjs/core';
 import { IoAdapter } from '@nestjs/platform-socket.io';
 import { SpanKind, SpanStatusCode } from '@opentelemetry/api';
+import { WsTracingInterceptor } from '@tracing-ws/nestjs';
 import { io, type Socket } from 'socket.io-client';
 import { logs, startApp, type TestApp } from '../../support/app.js';
 import { metricValue } from '../../support/metrics.js';
@@ -59,9 +61,11 @@ describe('WsTracingInterceptor on a stock IoAdapter (@nestjs/platform-socket.io)
   }
 
   beforeAll(async () => {
+    // Bound globally as well as on the gateway: the inner one finds the message traced and
+    // passes it through (the counts below would double otherwise).
     t = await startApp({
       gateways: [byoGateway({ namespace: 'byo' })],
-      providers: [DenyGuard],
+      providers: [DenyGuard, { provide: APP_INTERCEPTOR, useClass: WsTracingInterceptor }],
       tracing: { messageLogLevel: 'info' },
       adapter: (app) => new IoAdapter(app),
     });

@@ -1,4 +1,4 @@
-import type { DynamicModule, INestApplication, Type, WebSocketAdapter } from '@nestjs/common';
+import type { DynamicModule, INestApplication, Provider, Type, WebSocketAdapter } from '@nestjs/common';
 import { Module } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
 import { PrometheusModule } from '@willsoto/nestjs-prometheus';
@@ -22,7 +22,7 @@ export interface TestApp {
 
 export interface TestAppOptions {
   gateways: Type[];
-  providers?: Type[];
+  providers?: Provider[];
   controllers?: Type[];
   imports?: Array<Type | DynamicModule>;
   tracing?: TracingWsModuleOptions;

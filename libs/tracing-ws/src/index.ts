@@ -38,6 +38,7 @@ export { WsConnection } from './core/module/ws-connection.decorator.js';
 
 // Gateways, frames and errors
 export { TracedGateway } from './core/dispatch/traced-gateway.decorator.js';
+export { WsTracingInterceptor } from './core/dispatch/ws-tracing.interceptor.js';
 export { WS_CLOSE_CODES, WS_ERROR_CODES, type WsErrorCode, type WsErrorData, type WsFrame, type WsFrameMeta } from './core/model/ws-protocol.js';
 
 // Broadcasts and presence

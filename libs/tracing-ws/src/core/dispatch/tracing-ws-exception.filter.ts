@@ -13,6 +13,6 @@ export class TracingWsExceptionFilter implements ExceptionFilter {
   constructor(private readonly dispatcher: WsMessageDispatcher) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
-    this.dispatcher.handleException(exception, host.switchToWs().getClient());
+    this.dispatcher.handleException(exception, host.switchToWs().getClient(), host.getArgs());
   }
 }

@@ -1,6 +1,6 @@
 import { HttpException } from '@nestjs/common';
 import { WsException } from '@nestjs/websockets';
-import { WS_ERROR_CODES as C, type WsErrorCode } from '../model/ws-protocol.js';
+import { WS_ERROR_CODES as C, type WsErrorCode, type WsErrorData } from '../model/ws-protocol.js';
 
 /** What a client is told about a failure. */
 export interface WsMappedError {
@@ -60,4 +60,11 @@ export function mapWsException(exception: unknown): WsMappedError {
     return { code, message: exception.message, retryable: code === C.rateLimited, internal: false };
   }
   return { code: C.internal, message: GENERIC_MESSAGE, retryable: false, internal: true };
+}
+
+/** The `data` of the error frame (or acknowledgement, or `exception` event) that answers `error`. */
+export function errorData(error: WsMappedError, traceId: string): WsErrorData {
+  const data: WsErrorData = { code: error.code, message: error.message, traceId, retryable: error.retryable };
+  if (error.details !== undefined) data.details = error.details;
+  return data;
 }

@@ -8,8 +8,8 @@ import { WS_CONNECTION_CONTEXT, WS_MESSAGE_CONTEXT } from '../model/tracing-ws.c
 import { WS_EVENT_LABELS, WS_LOG_FIELDS as F, WS_LOG_MESSAGES, WS_SPAN_ATTRIBUTES as A } from '../model/tracing-ws.names.js';
 import { RESOLVED_OPTIONS, TRACER_NAME } from '../model/tracing-ws.tokens.js';
 import { currentWsStore, type WsClsStore } from '../model/ws-cls.store.js';
-import type { WsConnectionContext, WsMessageContext } from '../model/ws-connection.context.js';
-import { jsonFrameText, WS_ERROR_CODES, type WsErrorData, type WsFrameMeta } from '../model/ws-protocol.js';
+import type { WsMessageContext } from '../model/ws-connection.context.js';
+import { WS_ERROR_CODES, type WsErrorData, type WsFrameMeta } from '../model/ws-protocol.js';
 import type { WsAck } from '../model/ws-transport.js';
 import type { ResolvedTracingWsOptions } from '../options/tracing-ws.options.js';
 import { WsAbusePolicy } from '../policy/ws-abuse.policy.js';
@@ -17,8 +17,10 @@ import { WsAdmission } from '../policy/ws-admission.js';
 import { MessageSpanContext } from '../telemetry/span-context.js';
 import { chooseTraceId, connectionLine, messageLine } from '../telemetry/ws-log.fields.js';
 import { WsLogger } from '../telemetry/ws.logger.js';
-import { mapWsException, type WsMappedError } from './ws-exception.mapper.js';
+import { errorData, mapWsException, type WsMappedError } from './ws-exception.mapper.js';
+import { WsForeignConnections } from './ws-foreign.connections.js';
 import { WsFrameSender } from './ws-frame.sender.js';
+import { logMessageFailed, logMessageHandled, payloadTextOf, runMessageSpanHook } from './ws-message.telemetry.js';
 
 /** A message being handled: the public context plus what dispatch tracks. Internal. */
 class InFlightMessage implements WsMessageContext {
@@ -53,15 +55,6 @@ interface FrameMeta {
 const MAX_MESSAGE_ID = 128;
 const NO_ACK = Object.freeze({ passed: false, handledManually: false });
 
-/** A decoded payload as text for the log's `payload` field (logPayloadMaxLength > 0 only). */
-function payloadTextOf(data: unknown): string | undefined {
-  try {
-    return JSON.stringify(data);
-  } catch {
-    return undefined;
-  }
-}
-
 function readMeta(meta: unknown): FrameMeta | undefined {
   if (typeof meta !== 'object' || meta === null) return undefined;
   const { traceparent, id } = meta as Record<string, unknown>;
@@ -91,6 +84,7 @@ export class WsMessageDispatcher {
     private readonly sender: WsFrameSender,
     private readonly admission: WsAdmission,
     private readonly abuse: WsAbusePolicy,
+    private readonly foreign: WsForeignConnections,
   ) {}
 
   /**
@@ -171,10 +165,11 @@ export class WsMessageDispatcher {
 
   /**
    * Records a failed message and sends its error frame; called by
-   * {@link TracingWsExceptionFilter}. Outside a traced message (a filter bound
-   * on a gateway served by another adapter) it only sends the frame.
+   * {@link TracingWsExceptionFilter} with the handler's `args`. Outside a traced
+   * message, a client of another adapter (a guard's refusal, before
+   * `WsTracingInterceptor` runs) is recorded and answered on its own connection.
    */
-  handleException(exception: unknown, client: unknown): void {
+  handleException(exception: unknown, client: unknown, args: readonly unknown[]): void {
     const message = currentWsStore(this.cls)?.[WS_MESSAGE_CONTEXT];
     if (message instanceof InFlightMessage && message.connection.transport.client === client) return this.fail(message, exception);
     const mapped = mapWsException(exception);
@@ -184,9 +179,7 @@ export class WsMessageDispatcher {
       this.sender.send(state, { kind: 'error', data, meta: {}, ack: undefined }, WS_EVENT_LABELS.error);
       return;
     }
-    // A client of another adapter: anything with a ws-like `send` gets the frame.
-    const foreign = client as { readyState?: number; send?: (s: string) => void };
-    if (foreign.readyState === 1 && typeof foreign.send === 'function') foreign.send(jsonFrameText('error', data, undefined));
+    this.foreign.failedUntraced(exception, client, args);
   }
 
   private dispatch(state: WsConnectionState, entry: WsHandlerEntry, event: string, payload: unknown, meta: FrameMeta | undefined, size: number, payloadText: string | undefined, ack: WsAck | undefined): void {
@@ -208,7 +201,7 @@ export class WsMessageDispatcher {
       span.setAttribute(A.messagingDestinationName, event);
       span.setAttribute(A.messagingMessageBodySize, size);
       if (meta?.id !== undefined) span.setAttribute(A.messagingMessageId, meta.id);
-      if (this.options.onMessageSpan) this.runSpanHook(span, event, payload, state.context);
+      if (this.options.onMessageSpan) runMessageSpanHook(this.options.onMessageSpan, this.log.logger, span, event, payload, state.context);
     }
     const spanContext = span.spanContext();
     const message = new InFlightMessage(event, meta?.id, chooseTraceId(spanContext, undefined, state.context), spanContext.spanId, span, state, payloadText, ack);
@@ -243,18 +236,7 @@ export class WsMessageDispatcher {
       span.setStatus({ code: SpanStatusCode.ERROR, message: mapped.code });
     }
     connection.metrics.event(message.event).error(mapped.code);
-    const logger = this.log.logger;
-    // A server fault is an incident: error, with its stack. A client's mistake (a
-    // WsException, a validation failure, a 4xx) is expected: one info line, no stack.
-    const level = mapped.internal ? 'error' : 'info';
-    if (logger.isLevelEnabled(level)) {
-      // The log line of a failure always carries its trace id, sampled or not.
-      const fields = this.messageFields(message);
-      fields[F.errorCode] = mapped.code;
-      if (mapped.internal) fields[F.error] = exception;
-      else fields[F.errorMessage] = mapped.message;
-      logger[level](fields, WS_LOG_MESSAGES.messageFailed);
-    }
+    logMessageFailed(this.log.logger, mapped, exception, () => this.messageFields(message));
     this.sendError(connection, mapped, message.traceId, message.id, message.ack);
   }
 
@@ -263,14 +245,7 @@ export class WsMessageDispatcher {
     message.span.end();
     const seconds = (performance.now() - message.startedAt) / 1000;
     (message.failure ? entry.metrics.durationError : entry.metrics.durationOk).observe(seconds);
-    const logger = this.log.logger;
-    const level = this.options.messageLogLevel;
-    if (logger.isLevelEnabled(level)) {
-      const fields = this.messageFields(message);
-      fields[F.outcome] = message.failure ? 'error' : 'ok';
-      fields[F.durationMs] = seconds * 1000;
-      logger[level](fields, WS_LOG_MESSAGES.messageHandled);
-    }
+    logMessageHandled(this.log.logger, this.options.messageLogLevel, () => this.messageFields(message), message.failure !== undefined, seconds);
   }
 
   /**
@@ -323,27 +298,11 @@ export class WsMessageDispatcher {
   }
 
   private sendError(state: WsConnectionState, error: WsMappedError, traceId: string, id: string | undefined, ack: WsAck | undefined): void {
-    const data: WsErrorData = { code: error.code, message: error.message, traceId, retryable: error.retryable };
-    if (error.details !== undefined) data.details = error.details;
+    const data = errorData(error, traceId);
     const meta: WsFrameMeta = {};
     if (id !== undefined) meta.id = id;
     if (this.options.propagateToClient) meta.traceId = traceId;
     this.sender.send(state, { kind: 'error', data, meta, ack }, WS_EVENT_LABELS.error);
-  }
-
-  private runSpanHook(span: Span, event: string, data: unknown, connection: WsConnectionContext): void {
-    try {
-      this.options.onMessageSpan!(span, { event, data, connection });
-    } catch (err) {
-      const logger = this.log.logger;
-      if (logger.isLevelEnabled('warn')) {
-        const fields = connectionLine(connection);
-        fields[F.event] = event;
-        fields[F.hook] = 'onMessageSpan';
-        fields[F.error] = err;
-        logger.warn(fields, WS_LOG_MESSAGES.hookFailed);
-      }
-    }
   }
 
   private messageFields(message: InFlightMessage): Record<string, unknown> {

@@ -8,6 +8,7 @@ import { WsHandshakeGuard } from '../handshake/ws-handshake.guard.js';
 import { TracingWsExceptionFilter } from '../dispatch/tracing-ws-exception.filter.js';
 import { WsFrameSender } from '../dispatch/ws-frame.sender.js';
 import { WsMessageDispatcher } from '../dispatch/ws-message.dispatcher.js';
+import { WsForeignConnections } from '../dispatch/ws-foreign.connections.js';
 import { WsHeartbeat } from '../lifecycle/ws-heartbeat.js';
 import { WsAbusePolicy } from '../policy/ws-abuse.policy.js';
 import { WsBackpressure } from '../policy/ws-backpressure.js';
@@ -48,6 +49,7 @@ import type { ResolvedTracingWsOptions } from '../options/tracing-ws.options.js'
     WsHandshakeGuard,
     WsConnectionLifecycle,
     WsMessageDispatcher,
+    WsForeignConnections,
     WsHeartbeat,
     WsBackpressure,
     WsAbusePolicy,
@@ -67,6 +69,7 @@ import type { ResolvedTracingWsOptions } from '../options/tracing-ws.options.js'
     WsHandshakeGuard,
     WsConnectionLifecycle,
     WsMessageDispatcher,
+    WsForeignConnections,
     WsHeartbeat,
     TracingWsExceptionFilter,
     WsContextService,

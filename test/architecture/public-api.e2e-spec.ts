@@ -38,6 +38,7 @@ const VALUES = [
   'WsHandshakeGuard',
   'WsTracingInterceptor',
   'redactUrlSecrets',
+  'wsRequestSerializer',
   'wsLogMixin',
 ];
 

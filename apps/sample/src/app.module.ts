@@ -2,7 +2,7 @@ import { Module } from '@nestjs/common';
 import { PrometheusModule } from '@willsoto/nestjs-prometheus';
 import { LoggerModule } from 'nestjs-pino';
 import { pino } from 'pino';
-import { redactUrlSecrets, TracingWsModule, WS_LOG_REDACT_PATHS, wsLogMixin } from '@tracing-ws/nestjs';
+import { TracingWsModule, WS_LOG_REDACT_PATHS, wsLogMixin, wsRequestSerializer } from '@tracing-ws/nestjs';
 import { ChatGateway } from './chat/chat.gateway.js';
 import { ModerationClient, ModerationController } from './chat/moderation.js';
 import { RoomsController } from './chat/rooms.controller.js';
@@ -27,7 +27,8 @@ class AuthModule {}
           mixin: wsLogMixin,
           // Tokens (header, query, subprotocol) and cookies never reach a log line.
           redact: { paths: [...WS_LOG_REDACT_PATHS], censor: '[redacted]' },
-          serializers: { req: (req: { url?: string }) => ({ ...req, url: redactUrlSecrets(req.url) }) },
+          // Bounded header values and URL, free of control and bidi characters, token query redacted.
+          serializers: { req: wsRequestSerializer },
           autoLogging: { ignore: (req) => req.url === '/metrics' || req.url === '/health' },
         },
         // Synchronous writes to stdout. pino's default (asynchronous) stdout flushes at

@@ -47,7 +47,7 @@ export type { WsBroadcastBackendState, WsBroadcastTarget, WsOnlineConnection, Ws
 
 // Telemetry helpers
 export { wsLogMixin } from './core/telemetry/ws-log.mixin.js';
-export { redactUrlSecrets, WS_LOG_REDACT_PATHS } from './core/telemetry/ws-log.redact.js';
+export { redactUrlSecrets, WS_LOG_REDACT_PATHS, wsRequestSerializer } from './core/telemetry/ws-log.redact.js';
 export { WsForceSampler, type WsSamplerLike } from './core/telemetry/ws-force.sampler.js';
 
 // The ws transport

@@ -43,6 +43,7 @@ const VALUES = [
 const TYPES = [
   'TracingWsBackpressureOptions',
   'TracingWsBroadcastOptions',
+  'TracingWsHandshakeCheckOptions',
   'TracingWsHeartbeatOptions',
   'TracingWsInvalidFrameOptions',
   'TracingWsMetricsOptions',
@@ -63,6 +64,7 @@ const TYPES = [
   'WsForceSampleHook',
   'WsFrame',
   'WsFrameMeta',
+  'WsHandshakeCheckResult',
   'WsHandshakeRequest',
   'WsLogLevel',
   'WsMessageContext',

@@ -5,6 +5,8 @@ import { WsBroadcaster } from '../broadcast/ws.broadcaster.js';
 import { WsConnectionLifecycle } from '../lifecycle/ws-connection.lifecycle.js';
 import { WsContextService } from './ws-context.service.js';
 import { WsHandshakeGuard } from '../handshake/ws-handshake.guard.js';
+import { WsGatewayRegistry } from '../handshake/ws-gateway.registry.js';
+import { WsHandshakeCheckMiddleware } from '../handshake/ws-handshake-check.middleware.js';
 import { TracingWsExceptionFilter } from '../dispatch/tracing-ws-exception.filter.js';
 import { WsFrameSender } from '../dispatch/ws-frame.sender.js';
 import { WsMessageDispatcher } from '../dispatch/ws-message.dispatcher.js';
@@ -59,6 +61,8 @@ import type { ResolvedTracingWsOptions } from '../options/tracing-ws.options.js'
     HttpMetricsMiddleware,
     WsAdmission,
     WsUnhandledRejections,
+    WsGatewayRegistry,
+    WsHandshakeCheckMiddleware,
   ],
     // What a transport adapter resolves from the app, and what gateways inject.
   exports: [
@@ -71,6 +75,7 @@ import type { ResolvedTracingWsOptions } from '../options/tracing-ws.options.js'
     TracingWsExceptionFilter,
     WsContextService,
     WsBroadcaster,
+    WsGatewayRegistry,
     ClsModule,
   ],
 })
@@ -81,5 +86,7 @@ export class TracingWsModule extends TracingWsConfigurableModule implements Nest
 
   configure(consumer: MiddlewareConsumer): void {
     if (this.options.httpMetrics) consumer.apply(HttpMetricsMiddleware).forRoutes({ path: '{*splat}', method: RequestMethod.ALL });
+    // Every path: the middleware itself passes on all but `<gateway path>/.tracing-ws/check`.
+    if (this.options.handshakeCheck.enabled) consumer.apply(WsHandshakeCheckMiddleware).forRoutes({ path: '{*splat}', method: RequestMethod.ALL });
   }
 }

@@ -150,12 +150,16 @@ describe('the handshake check endpoint', () => {
     expect(res.text + JSON.stringify(res.headers)).not.toContain('hunter2');
   });
 
-  it('answers a CORS preflight, so that a page on another origin can read the answer', async () => {
+  it('answers a CORS preflight, so that a page on another origin can read the answer, its cookies sent as with the upgrade', async () => {
     const res = await get(check, { origin: ORIGIN, 'access-control-request-method': 'GET', 'access-control-request-headers': 'authorization' }, 'OPTIONS');
     expect(res.status).toBe(204);
-    expect(res.headers['access-control-allow-origin']).toBe('*');
+    expect(res.headers['access-control-allow-origin']).toBe(ORIGIN);
+    expect(res.headers['access-control-allow-credentials']).toBe('true');
     expect(res.headers['access-control-allow-headers']).toContain('authorization');
-    expect((await get(check, bearer(SECRET))).headers['access-control-allow-origin']).toBe('*');
+    const answer = await get(check, bearer(SECRET));
+    expect(answer.headers['access-control-allow-origin']).toBe(ORIGIN);
+    expect(answer.headers['access-control-expose-headers']).toContain('X-Trace-ID');
+    expect(answer.headers.vary).toContain('Origin');
   });
 
   it('leaves every other path to the application: 404 where no gateway is, the own routes untouched', async () => {

@@ -18,9 +18,10 @@ const ALLOWED_HEADERS = 'authorization, traceparent, tracestate, x-trace-id';
  * answered as JSON `{ status, reason, traceId }` with that status. Every other
  * request goes on to the application untouched.
  *
- * Any origin may read the answer (CORS `*`, without cookies): the check judges
- * the `Origin` itself, and tells a caller nothing but what its own credential
- * and origin would get.
+ * A page on another origin may read the answer, with its cookies sent as they are
+ * with the upgrade (CORS with credentials, for the requesting origin): the check
+ * judges that `Origin` itself before any credential (a disallowed one learns
+ * nothing but its 403), and an allowed one could open the connection anyway.
  */
 @Injectable()
 export class WsHandshakeCheckMiddleware implements NestMiddleware {
@@ -33,19 +34,20 @@ export class WsHandshakeCheckMiddleware implements NestMiddleware {
     const target = splitTarget(req.originalUrl ?? req.url ?? '/');
     const gateway = target && gatewayOf(target.pathname);
     if (!target || gateway === undefined || !this.gateways.has(gateway)) return next();
-    if (req.method === 'OPTIONS') return preflight(res);
+    const cors = corsHeaders(req.headers.origin);
+    if (req.method === 'OPTIONS') return preflight(res, cors);
     if (req.method !== 'GET') return next();
     // The guard sees the request as it would see the upgrade: the gateway's URL, with the same query.
     const request: WsHandshakeRequest = { headers: req.headers, url: `${gateway}${target.search}`, remoteAddress: req.socket.remoteAddress, raw: req };
     this.guard.probe(request, gateway).then(
       (outcome) => {
-        const headers: Record<string, string> = {};
+        const headers: Record<string, string> = { ...cors };
         if (outcome.traceId) headers['X-Trace-ID'] = outcome.traceId;
         if (outcome.retryAfterSeconds !== undefined) headers['Retry-After'] = String(outcome.retryAfterSeconds);
         answer(res, { status: outcome.status, reason: outcome.reason, traceId: outcome.traceId }, headers);
       },
       // probe() never rejects; a subclass's override might.
-      () => answer(res, { status: 500, reason: 'internal_error', traceId: null }, {}),
+      () => answer(res, { status: 500, reason: 'internal_error', traceId: null }, cors),
     );
   }
 }
@@ -65,9 +67,15 @@ function splitTarget(target: string): { pathname: string; search: string } | und
   }
 }
 
-function preflight(res: ServerResponse): void {
+function corsHeaders(origin: string | undefined): Record<string, string> {
+  // Browsers send a single serialized origin; anything else gets no CORS headers.
+  if (typeof origin !== 'string' || !/^[a-z][a-z0-9+.-]*:\/\/[^\s,/]+$|^null$/i.test(origin)) return { Vary: 'Origin' };
+  return { 'Access-Control-Allow-Origin': origin, 'Access-Control-Allow-Credentials': 'true', 'Access-Control-Expose-Headers': 'Retry-After, X-Trace-ID', Vary: 'Origin' };
+}
+
+function preflight(res: ServerResponse, cors: Record<string, string>): void {
   res.writeHead(204, {
-    'Access-Control-Allow-Origin': '*',
+    ...cors,
     'Access-Control-Allow-Methods': 'GET',
     'Access-Control-Allow-Headers': ALLOWED_HEADERS,
     'Access-Control-Max-Age': '600',
@@ -83,8 +91,6 @@ function answer(res: ServerResponse, result: WsHandshakeCheckResult, headers: Re
     'Content-Type': 'application/json; charset=utf-8',
     'Content-Length': String(Buffer.byteLength(body)),
     'Cache-Control': 'no-store',
-    'Access-Control-Allow-Origin': '*',
-    'Access-Control-Expose-Headers': 'Retry-After, X-Trace-ID',
   });
   res.end(body);
 }

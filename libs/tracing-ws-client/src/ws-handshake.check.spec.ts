@@ -3,14 +3,18 @@ import { checkHandshake, checkUrlOf, readCheckAnswer, retryAfterMs } from './ws-
 
 const TRACE_ID = '0af7651916cd43dd8448eb211c80319c';
 
-/** A fetch that records its calls and answers `status` with `body` (or throws `error`). */
+/**
+ * A fetch that records its calls and answers `status` with `body` (or throws `error`).
+ * Like a browser's, it throws when called as a method of anything but the global object.
+ */
 function fakeFetch(status: number, body: unknown, headers: Record<string, string> = {}, error?: Error) {
   const calls: Array<{ url: string; init: RequestInit | undefined }> = [];
-  const impl = (async (url: string, init?: RequestInit) => {
+  const impl = async function (this: unknown, url: string, init?: RequestInit) {
+    if (this !== undefined && this !== globalThis) throw new TypeError('Illegal invocation');
     calls.push({ url, init });
     if (error) throw error;
     return new Response(typeof body === 'string' ? body : JSON.stringify(body), { status, headers });
-  }) as unknown as typeof fetch;
+  } as unknown as typeof fetch;
   return { impl, calls };
 }
 

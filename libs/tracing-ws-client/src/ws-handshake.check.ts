@@ -84,8 +84,10 @@ export async function checkHandshake(request: WsCheckRequest): Promise<WsCheckVe
   const abort = (): void => controller.abort();
   const timer = setTimeout(abort, request.timeoutMs);
   request.signal?.addEventListener('abort', abort);
+  // Called without a receiver: a browser's fetch throws "Illegal invocation" when `this` is not the window.
+  const fetchCheck = request.fetch;
   try {
-    const response = await request.fetch(checkUrlOf(request.socketUrl), {
+    const response = await fetchCheck(checkUrlOf(request.socketUrl), {
       headers: request.bearerToken ? { authorization: `Bearer ${request.bearerToken}` } : {},
       // The cookies the upgrade carried (the server's CORS answer allows them).
       credentials: 'include',

@@ -2,9 +2,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/glob
 import { SubscribeMessage, WebSocketGateway } from '@nestjs/websockets';
 import { TracingWsClient, WsClientError, type TracingWsClientOptions, type WsClientEvents } from '@tracing-ws/client';
 import { TracedGateway, type WsAuthRequest } from '@tracing-ws/nestjs';
-import { createServer } from 'node:net';
 import { logs, startApp, type TestApp } from '../support/app.js';
 import { metricValue } from '../support/metrics.js';
+import { freePort } from '../support/redis-server.js';
 import { waitFor } from '../support/wait.js';
 import { nextEvent, recordEvents } from './client-events.js';
 import { withoutForeignUndiciSubscribers } from './undici-isolation.js';
@@ -39,15 +39,6 @@ function clientOf(url: string, options: Partial<TracingWsClientOptions> = {}): T
 afterEach(() => {
   for (const client of clients.splice(0)) client.close();
 });
-
-/** A port on 127.0.0.1 that nothing listens on. */
-async function deadPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 describe('a refused handshake, through the check endpoint', () => {
   let t: TestApp;
@@ -132,7 +123,7 @@ describe('a busy server, through the check endpoint', () => {
 
 describe('a server that is down', () => {
   it('is retried at least 3 times with growing delays (the failed check changes nothing)', async () => {
-    const port = await deadPort();
+    const port = await freePort(); // nothing listens on it
     // Jitter at its top, so that each delay is its window's ceiling: 99, 199, 399 ms.
     const chat = clientOf(`ws://127.0.0.1:${port}/chat`, { random: () => 0.99, reconnect: { baseMs: 100, capMs: 5000 } });
     const attempts: Array<{ at: number; attempt: number }> = [];

@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { Controller, Get } from '@nestjs/common';
+import { Controller, Get, Module } from '@nestjs/common';
+import { Test } from '@nestjs/testing';
 import { SubscribeMessage, WebSocketGateway } from '@nestjs/websockets';
-import { TracedGateway, type WsAuthRequest } from '@tracing-ws/nestjs';
+import { TracedGateway, TracingWsAdapter, TracingWsModule, type WsAuthRequest } from '@tracing-ws/nestjs';
+import type { AddressInfo } from 'node:net';
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { logs, startApp, type TestApp } from '../support/app.js';
 import { metricValue } from '../support/metrics.js';
@@ -244,5 +246,24 @@ describe('with handshakeCheck.enabled false', () => {
 
   it('serves no check endpoint', async () => {
     expect((await get(`${t.httpUrl}/ws/.tracing-ws/check`, { authorization: `Bearer ${SECRET}` })).status).toBe(404);
+  });
+});
+
+describe('in an app with a global prefix', () => {
+  it('still answers at the gateway path, which the prefix never applies to', async () => {
+    @Module({ imports: [TracingWsModule.forRoot({ authenticate })], providers: [EchoGateway], controllers: [NeighbourController] })
+    class PrefixedModule {}
+    const app = (await Test.createTestingModule({ imports: [PrefixedModule] }).compile()).createNestApplication({ logger: false });
+    app.setGlobalPrefix('api');
+    app.useWebSocketAdapter(new TracingWsAdapter(app));
+    await app.listen(0, '127.0.0.1');
+    try {
+      const base = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
+      expect((await get(`${base}/ws/.tracing-ws/check`, { authorization: 'Bearer nope' })).body).toMatchObject({ status: 401, reason: 'invalid_credentials' });
+      expect((await get(`${base}/api/ws/.tracing-ws/check`, { authorization: 'Bearer nope' })).status).toBe(404);
+      expect((await get(`${base}/api/ws/status`)).body).toEqual({ app: 'own route' });
+    } finally {
+      await app.close();
+    }
   });
 });

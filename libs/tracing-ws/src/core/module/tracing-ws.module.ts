@@ -1,5 +1,7 @@
 import { Inject, Module, RequestMethod, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
 import { ClsModule } from 'nestjs-cls';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { WsBroadcastMetrics } from '../telemetry/ws-broadcast.metrics.js';
 import { WsBroadcaster } from '../broadcast/ws.broadcaster.js';
 import { WsConnectionLifecycle } from '../lifecycle/ws-connection.lifecycle.js';
@@ -80,13 +82,20 @@ import type { ResolvedTracingWsOptions } from '../options/tracing-ws.options.js'
   ],
 })
 export class TracingWsModule extends TracingWsConfigurableModule implements NestModule {
-  constructor(@Inject(RESOLVED_OPTIONS) private readonly options: ResolvedTracingWsOptions) {
+  constructor(
+    @Inject(RESOLVED_OPTIONS) private readonly options: ResolvedTracingWsOptions,
+    private readonly adapterHost: HttpAdapterHost,
+    private readonly handshakeCheck: WsHandshakeCheckMiddleware,
+  ) {
     super();
   }
 
   configure(consumer: MiddlewareConsumer): void {
     if (this.options.httpMetrics) consumer.apply(HttpMetricsMiddleware).forRoutes({ path: '{*splat}', method: RequestMethod.ALL });
-    // Every path: the middleware itself passes on all but `<gateway path>/.tracing-ws/check`.
-    if (this.options.handshakeCheck.enabled) consumer.apply(WsHandshakeCheckMiddleware).forRoutes({ path: '{*splat}', method: RequestMethod.ALL });
+    // On the HTTP adapter itself, not through the consumer: consumer routes get the app's global
+    // prefix, gateway paths never do. It runs before the app's routes (configure() precedes
+    // them) and passes on every request but `<gateway path>/.tracing-ws/check`.
+    const check = this.handshakeCheck;
+    if (this.options.handshakeCheck.enabled) this.adapterHost.httpAdapter?.use((req: IncomingMessage, res: ServerResponse, next: () => void) => check.use(req, res, next));
   }
 }

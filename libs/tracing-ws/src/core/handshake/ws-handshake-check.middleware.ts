@@ -58,7 +58,11 @@ function gatewayOf(pathname: string): string | undefined {
   return pathname.slice(0, -WS_HANDSHAKE_CHECK_SUFFIX.length) || '/';
 }
 
+/** The path and query of a request target; undefined (cheaply) for any path that cannot be a check's. */
 function splitTarget(target: string): { pathname: string; search: string } | undefined {
+  // Every HTTP request of the app comes through here: most leave after this test, unparsed.
+  const query = target.indexOf('?');
+  if (!(query < 0 ? target : target.slice(0, query)).endsWith(WS_HANDSHAKE_CHECK_SUFFIX)) return undefined;
   try {
     const url = new URL(target, 'http://localhost');
     return { pathname: url.pathname, search: url.search };

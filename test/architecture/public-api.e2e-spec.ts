@@ -45,6 +45,7 @@ const VALUES = [
 const TYPES = [
   'TracingWsBackpressureOptions',
   'TracingWsBroadcastOptions',
+  'TracingWsHandshakeCheckOptions',
   'TracingWsHeartbeatOptions',
   'TracingWsInvalidFrameOptions',
   'TracingWsMetricsOptions',
@@ -65,6 +66,7 @@ const TYPES = [
   'WsForceSampleHook',
   'WsFrame',
   'WsFrameMeta',
+  'WsHandshakeCheckResult',
   'WsHandshakeRequest',
   'WsLogLevel',
   'WsMessageContext',

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { metricValue } from '../support/metrics.js';
 import { SampleProcess } from '../support/sample-process.js';
 
 const ARTIFACTS = join(import.meta.dirname, '..', '..', 'test-artifacts');
@@ -66,6 +67,52 @@ describe('the sample chat page in headless Chromium', () => {
     (page as Page & { problems?: string[] }).problems = problems;
     return page;
   }
+
+  it('tells a user whose token the server refuses so, with the trace id of the refusal, and stops retrying', async () => {
+    const refusals = async (): Promise<number> =>
+      metricValue(await (await fetch(`${sample.httpUrl}/metrics`)).text(), 'ws_handshake_rejections_total', { path: '/chat', reason: 'invalid_credentials' });
+    const before = await refusals();
+    const page = await openPage();
+    await page.goto(sample.httpUrl);
+    await page.fill('#token', 'mallory-token');
+    await page.click('#login-button');
+    await page.waitForSelector('#status[data-state="refused"]', WAIT);
+    const signedInAt = Date.now();
+    await expect(page.locator('#status-text').innerText()).resolves.toBe('Token refused');
+    const banner = page.locator('#banner');
+    await expect(banner.isVisible()).resolves.toBe(true);
+    const text = await banner.innerText();
+    expect(text).toContain('The server refused your token. Please sign in again.');
+    expect(text).not.toMatch(/Reconnecting|Could not reach/);
+    const traceId = await banner.locator('.trace-tag').getAttribute('data-trace-id');
+    expect(traceId).toMatch(/^[0-9a-f]{32}$/);
+    expect(text).toContain(traceId!);
+    // The id the page shows finds the refusal in the server's log.
+    await sample.waitForLog({ msg: 'ws.handshake_rejected', trace_id: traceId, reason: 'invalid_credentials', status: 401 });
+    await page.screenshot({ path: join(ARTIFACTS, 'chat-page-token-refused.png'), fullPage: true });
+
+    // No more knocking: the refused upgrade and its check count 2, and the count stays
+    // there. 6 s of watching covers at least three retries of the page's old backoff
+    // (ceilings 0.5, 1, 2, 4 s); the acceptance bound is 2 within 30 s of signing in.
+    const seen: number[] = [];
+    while (Date.now() - signedInAt < 6000) {
+      seen.push((await refusals()) - before);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+    seen.push((await refusals()) - before);
+    expect(seen.length).toBeGreaterThanOrEqual(8);
+    expect(Math.max(...seen)).toBeLessThanOrEqual(2);
+    expect(seen.at(-1)).toBe(seen[0]);
+    await expect(page.locator('#status').getAttribute('data-state')).resolves.toBe('refused');
+
+    // "Sign in again" leads back to the form, and a good token then connects.
+    await page.click('#retry-button:has-text("Sign in again")');
+    await page.waitForSelector('#login:not([hidden])', WAIT);
+    await page.fill('#token', 'alice-token');
+    await page.click('#login-button');
+    await page.waitForSelector('#status[data-state="open"]', WAIT);
+    expect((page as Page & { problems?: string[] }).problems).toEqual([]);
+  }, 40000);
 
   it('chats between two users, shows trace ids found in the server log, and survives a server restart', async () => {
     const alice = await openPage();

@@ -14,6 +14,7 @@ export type {
   TracingWsRateLimitOptions,
   TracingWsBackpressureOptions,
   TracingWsShutdownOptions,
+  TracingWsHandshakeCheckOptions,
   WsAuthenticateHook,
   WsAuthRequest,
   WsCredentialSource,
@@ -26,7 +27,7 @@ export type {
 
 // Handshake guard (subclass it to change one step)
 export { WsHandshakeGuard } from './core/handshake/ws-handshake.guard.js';
-export type { WsCredential } from './core/handshake/ws-handshake.outcome.js';
+export type { WsCredential, WsHandshakeCheckResult } from './core/handshake/ws-handshake.outcome.js';
 export type { WsHandshakeRequest } from './core/model/ws-handshake.request.js';
 export type { WsTraceContext } from './core/model/trace-context.js';
 

@@ -122,6 +122,8 @@ export const WS_LOG_FIELDS = {
   lagMs: 'lag_ms',
   backend: 'backend',
   fix: 'fix',
+  /** true on a refusal found by the handshake check endpoint rather than by an upgrade. */
+  handshakeCheck: 'handshake_check',
 } as const;
 
 /** The `msg` of the library's own log lines. */

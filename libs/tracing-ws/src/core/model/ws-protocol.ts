@@ -34,6 +34,16 @@ export const WS_CLOSE_CODES = {
  */
 export const WS_CLOSE_CODE_LABELS: readonly number[] = Object.freeze([1000, 1001, 1005, 1006, 1008, 1009, 1011, 1012, 1013, 4400, 4401, 4403, 4408, 4429]);
 
+/**
+ * What a gateway path gets appended for its handshake check endpoint:
+ * `GET <gateway path>/.tracing-ws/check` runs the handshake's checks without
+ * connecting, so that a browser, which cannot read a refused upgrade's status,
+ * can learn it (README, "How a refusal reaches a browser"). A dot segment no
+ * application route is likely to use, under the gateway's own path, so that it
+ * reaches the same server through any proxy that routes the gateway.
+ */
+export const WS_HANDSHAKE_CHECK_SUFFIX = '/.tracing-ws/check';
+
 /** `meta` of a frame, in both directions. */
 export interface WsFrameMeta {
   /** W3C traceparent of the client's span for this message. */

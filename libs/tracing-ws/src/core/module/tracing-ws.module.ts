@@ -1,10 +1,14 @@
 import { Inject, Module, RequestMethod, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
 import { ClsModule } from 'nestjs-cls';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { WsBroadcastMetrics } from '../telemetry/ws-broadcast.metrics.js';
 import { WsBroadcaster } from '../broadcast/ws.broadcaster.js';
 import { WsConnectionLifecycle } from '../lifecycle/ws-connection.lifecycle.js';
 import { WsContextService } from './ws-context.service.js';
 import { WsHandshakeGuard } from '../handshake/ws-handshake.guard.js';
+import { WsGatewayRegistry } from '../handshake/ws-gateway.registry.js';
+import { WsHandshakeCheckMiddleware } from '../handshake/ws-handshake-check.middleware.js';
 import { TracingWsExceptionFilter } from '../dispatch/tracing-ws-exception.filter.js';
 import { WsFrameSender } from '../dispatch/ws-frame.sender.js';
 import { WsMessageDispatcher } from '../dispatch/ws-message.dispatcher.js';
@@ -61,6 +65,8 @@ import type { ResolvedTracingWsOptions } from '../options/tracing-ws.options.js'
     HttpMetricsMiddleware,
     WsAdmission,
     WsUnhandledRejections,
+    WsGatewayRegistry,
+    WsHandshakeCheckMiddleware,
   ],
     // What a transport adapter resolves from the app, and what gateways inject.
   exports: [
@@ -74,15 +80,25 @@ import type { ResolvedTracingWsOptions } from '../options/tracing-ws.options.js'
     TracingWsExceptionFilter,
     WsContextService,
     WsBroadcaster,
+    WsGatewayRegistry,
     ClsModule,
   ],
 })
 export class TracingWsModule extends TracingWsConfigurableModule implements NestModule {
-  constructor(@Inject(RESOLVED_OPTIONS) private readonly options: ResolvedTracingWsOptions) {
+  constructor(
+    @Inject(RESOLVED_OPTIONS) private readonly options: ResolvedTracingWsOptions,
+    private readonly adapterHost: HttpAdapterHost,
+    private readonly handshakeCheck: WsHandshakeCheckMiddleware,
+  ) {
     super();
   }
 
   configure(consumer: MiddlewareConsumer): void {
     if (this.options.httpMetrics) consumer.apply(HttpMetricsMiddleware).forRoutes({ path: '{*splat}', method: RequestMethod.ALL });
+    // On the HTTP adapter itself, not through the consumer: consumer routes get the app's global
+    // prefix, gateway paths never do. It runs before the app's routes (configure() precedes
+    // them) and passes on every request but `<gateway path>/.tracing-ws/check`.
+    const check = this.handshakeCheck;
+    if (this.options.handshakeCheck.enabled) this.adapterHost.httpAdapter?.use((req: IncomingMessage, res: ServerResponse, next: () => void) => check.use(req, res, next));
   }
 }

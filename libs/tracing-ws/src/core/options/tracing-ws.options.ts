@@ -164,6 +164,26 @@ export interface TracingWsBackpressureOptions {
   closeAfterMs?: number;
 }
 
+/**
+ * The handshake check endpoint, `GET <gateway path>/.tracing-ws/check`: after an
+ * attempt that closed before opening, a client asks it, with the same credential
+ * and trace context, what the upgrade got (README, "How a refusal reaches a browser").
+ */
+export interface TracingWsHandshakeCheckOptions {
+  /**
+   * Serve the endpoint for every gateway on the app's HTTP server.
+   * @defaultValue `true`
+   */
+  enabled?: boolean;
+  /**
+   * Checks allowed per client address (see `trustProxy`) per minute, and as many
+   * in a burst; more are answered 429 with `Retry-After`, before `authenticate`
+   * runs. 0: no limit.
+   * @defaultValue `20`
+   */
+  perAddressPerMinute?: number;
+}
+
 /** Graceful shutdown on `app.close()`. */
 export interface TracingWsShutdownOptions {
   /**
@@ -273,6 +293,8 @@ export interface TracingWsModuleOptions {
   maxConnectionsPerIp?: number;
   /** Slow-reader protection. */
   backpressure?: TracingWsBackpressureOptions;
+  /** The handshake check endpoint that tells a browser why its upgrade was refused. */
+  handshakeCheck?: TracingWsHandshakeCheckOptions;
   /** Graceful shutdown. */
   shutdown?: TracingWsShutdownOptions;
   /**
@@ -311,6 +333,7 @@ export interface ResolvedTracingWsOptions {
   readonly maxConnections: number;
   readonly maxConnectionsPerIp: number;
   readonly backpressure: Readonly<Required<TracingWsBackpressureOptions>>;
+  readonly handshakeCheck: Readonly<Required<TracingWsHandshakeCheckOptions>>;
   readonly shutdown: Readonly<Required<TracingWsShutdownOptions>>;
   readonly logUnhandledRejections: boolean;
 }

@@ -9,6 +9,7 @@ import type { Observable } from 'rxjs';
 import type { RawData, WebSocket, WebSocketServer } from 'ws';
 import { getConnectionState, type WsConnectionState } from '../../core/connection/ws-connection.state.js';
 import { WsMessageDispatcher } from '../../core/dispatch/ws-message.dispatcher.js';
+import { WsGatewayRegistry } from '../../core/handshake/ws-gateway.registry.js';
 import { WsHandshakeGuard } from '../../core/handshake/ws-handshake.guard.js';
 import type { WsAcceptedHandshake } from '../../core/handshake/ws-handshake.outcome.js';
 import { WsConnectionLifecycle } from '../../core/lifecycle/ws-connection.lifecycle.js';
@@ -33,6 +34,7 @@ interface Core {
   readonly dispatcher: WsMessageDispatcher;
   readonly heartbeat: WsHeartbeat;
   readonly cls: ClsService;
+  readonly gateways: WsGatewayRegistry;
 }
 
 const BEARER_SUBPROTOCOL = 'bearer.';
@@ -78,6 +80,8 @@ export class TracingWsAdapter extends WsAdapter {
       if (handshake) headers.push(`X-Trace-ID: ${handshake.traceId}`);
     });
     this.paths.set(server, path);
+    // Only a gateway on the app's own HTTP server (port 0) is reachable through the check endpoint.
+    if (port === 0) core.gateways.add(path);
     const { intervalMs } = core.options.heartbeat;
     if (intervalMs > 0) {
       const timer = setInterval(() => core.heartbeat.tick(statesOf(server)), intervalMs);
@@ -187,6 +191,7 @@ export class TracingWsAdapter extends WsAdapter {
       dispatcher: get(WsMessageDispatcher),
       heartbeat: get(WsHeartbeat),
       cls: get(ClsService),
+      gateways: get(WsGatewayRegistry),
     };
     return this.core;
   }

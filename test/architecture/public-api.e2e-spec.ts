@@ -38,8 +38,8 @@ const VALUES = [
   'WsHandshakeGuard',
   'WsTracingInterceptor',
   'redactUrlSecrets',
-  'wsRequestSerializer',
   'wsLogMixin',
+  'wsRequestSerializer',
 ];
 
 const TYPES = [

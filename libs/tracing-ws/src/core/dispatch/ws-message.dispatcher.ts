@@ -147,6 +147,8 @@ export class WsMessageDispatcher {
 
   /** Counts an incoming frame and applies the rate limit and the drain; false when it must not be handled. */
   private admit(state: WsConnectionState, size: number, ack: WsAck | undefined): boolean {
+    // The server is closing this connection (ws keeps emitting frames while CLOSING): nothing more is handled.
+    if (state.closedBy !== undefined) return false;
     state.messagesIn++;
     state.bytesIn += size;
     state.alive = true;

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { ROOT_CONTEXT, trace } from '@opentelemetry/api';
 import { WsBroadcaster } from '../broadcast/ws.broadcaster.js';
+import { closeConnection, recordClose } from '../connection/ws-connection.close.js';
 import { setConnectionState, type WsConnectionState } from '../connection/ws-connection.state.js';
 import { WsHandshakeGuard } from '../handshake/ws-handshake.guard.js';
 import type { WsAcceptedHandshake } from '../handshake/ws-handshake.outcome.js';
@@ -8,7 +9,7 @@ import { sanitizeClientText } from '../model/client-text.js';
 import { WS_CONNECTION_CONTEXT } from '../model/tracing-ws.constants.js';
 import { WS_EVENT_LABELS, WS_LOG_FIELDS as F, WS_LOG_MESSAGES, WS_SPAN_ATTRIBUTES as A } from '../model/tracing-ws.names.js';
 import type { WsConnectionContext, WsUserFields } from '../model/ws-connection.context.js';
-import { WS_CLOSE_CODES, WS_ERROR_CODES } from '../model/ws-protocol.js';
+import { WS_CLOSE_CODES, WS_ERROR_CODES, type WsCloseInitiator } from '../model/ws-protocol.js';
 import { WS_MESSAGING_SYSTEMS, type WsTransportConnection } from '../model/ws-transport.js';
 import { WsAdmission } from '../policy/ws-admission.js';
 import { connectionLine, type WsLogFields } from '../telemetry/ws-log.fields.js';
@@ -88,6 +89,7 @@ export class WsConnectionLifecycle {
       refusedInARow: 0,
       congestedSince: 0,
       serverCloseCode: undefined,
+      closedBy: undefined,
       corked: false,
       cancelExpiry: undefined,
     };
@@ -111,20 +113,26 @@ export class WsConnectionLifecycle {
 
   /** The transport refused a frame over `maxPayloadBytes` and closes with 1009 itself (the peer's close never arrives). */
   payloadTooLarge(state: WsConnectionState): void {
-    state.serverCloseCode = WS_CLOSE_CODES.messageTooBig;
+    recordClose(state, WS_CLOSE_CODES.messageTooBig, 'policy');
     state.metrics.event(WS_EVENT_LABELS.invalid).error(WS_ERROR_CODES.payloadTooLarge);
     this.logLine('warn', state, WS_LOG_MESSAGES.payloadTooLarge, { [F.code]: WS_CLOSE_CODES.messageTooBig });
   }
 
-  /** The peer broke the transport's protocol; the transport closes the connection. */
-  protocolError(state: WsConnectionState, err: Error & { code?: string }): void {
-    this.logLine('warn', state, WS_LOG_MESSAGES.closedForAbuse, { [F.error]: err, [F.errorCode]: err.code });
+  /**
+   * The peer broke the transport's protocol and the transport closes the connection
+   * with `code` (ws: 1002, or 1007 for invalid UTF-8): that code is recorded. The
+   * line names the error without a stack: a broken peer is not a server fault.
+   */
+  protocolError(state: WsConnectionState, err: Error & { code?: string }, code: number): void {
+    recordClose(state, code, 'policy');
+    this.logLine('warn', state, WS_LOG_MESSAGES.closedForAbuse, { [F.code]: code, [F.reason]: 'protocol_error', [F.errorCode]: err.code, [F.errorMessage]: err.message });
   }
 
   /** The connection is gone: `peerCode` and `reason` as the transport saw them. Idempotent. */
   closed(state: WsConnectionState, peerCode: number, reason: string): void {
     if (state.closed) return;
     const code = state.serverCloseCode ?? peerCode;
+    const closedBy: WsCloseInitiator = state.closedBy ?? (code === 1006 ? 'network' : 'client');
     state.closed = true;
     state.cancelExpiry?.();
     const { context, metrics } = state;
@@ -137,6 +145,7 @@ export class WsConnectionLifecycle {
     metrics.connectionDuration.observe(seconds);
     this.logLine('info', state, WS_LOG_MESSAGES.disconnected, {
       [F.code]: code,
+      [F.closedBy]: closedBy,
       // The reason is the peer's text: truncated and stripped of control characters.
       [F.reason]: sanitizeClientText(reason, MAX_CLOSE_REASON) ?? '',
       [F.durationMs]: Math.round(seconds * 1000),
@@ -161,7 +170,8 @@ export class WsConnectionLifecycle {
     const closed = states.map((state) => new Promise<void>((resolve) => {
       if (state.closed) return resolve();
       this.closing.set(state, resolve);
-      state.transport.close(WS_CLOSE_CODES.goingAway, 'Server shutting down');
+      // No grace timer of its own: the deadline below terminates whoever is left.
+      closeConnection(state, WS_CLOSE_CODES.goingAway, 'Server shutting down', 'shutdown', { graceMs: 0 });
     }));
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([Promise.all(closed), new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, deadline - Date.now()))))]);
@@ -174,7 +184,7 @@ export class WsConnectionLifecycle {
 
   private hookFailed(state: WsConnectionState, err: unknown, hook: 'handleConnection' | 'handleDisconnect'): void {
     this.logLine('error', state, WS_LOG_MESSAGES.connectionHandlerFailed, { [F.error]: err, [F.hook]: hook });
-    if (hook === 'handleConnection') state.transport.close(WS_CLOSE_CODES.internalError, 'Internal error');
+    if (hook === 'handleConnection') closeConnection(state, WS_CLOSE_CODES.internalError, 'Internal error', 'server');
   }
 
   /** Closes the connection with 4401 when the user's credential expires. */
@@ -187,7 +197,7 @@ export class WsConnectionLifecycle {
     state.cancelExpiry = armExpiry(at, () => {
       if (state.closed) return;
       this.logLine('info', state, WS_LOG_MESSAGES.authExpired, {});
-      state.transport.close(WS_CLOSE_CODES.unauthorized, 'Authentication expired');
+      closeConnection(state, WS_CLOSE_CODES.unauthorized, 'Authentication expired', 'auth_expiry');
     });
   }
 

@@ -98,6 +98,7 @@ export const WS_LOG_FIELDS = {
   transport: 'transport',
   code: 'code',
   reason: 'reason',
+  closedBy: 'closed_by',
   status: 'status',
   durationMs: 'duration_ms',
   messagesIn: 'messages_in',

@@ -48,6 +48,8 @@ export interface WsTransportConnection {
   close(code: number, reason: string): void;
   /** Drops the connection without a closing handshake. */
   terminate(): void;
+  /** Reads nothing more from the peer (a connection the server is closing for abuse). */
+  stopReading(): void;
   /** Sends a heartbeat probe; the transport reports the answer to the lifecycle. */
   ping(): void;
   /**

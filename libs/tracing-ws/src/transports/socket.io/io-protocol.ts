@@ -1,6 +1,6 @@
 import { STATUS_CODES } from 'node:http';
 import type { WsRejectedHandshake } from '../../core/handshake/ws-handshake.outcome.js';
-import { WS_CLOSE_CODES, WS_ERROR_CODES, type WsErrorCode } from '../../core/model/ws-protocol.js';
+import { WS_CLOSE_CODES, WS_ERROR_CODES, type WsCloseInitiator, type WsErrorCode } from '../../core/model/ws-protocol.js';
 
 /** How socket.io's disconnects and refusals map onto the library's close codes and errors (README, "socket.io"). */
 
@@ -31,6 +31,26 @@ export function closeCodeOf(reason: string, serverCode: number | undefined): num
     default:
       // 'transport close', 'transport error', 'ping timeout': the connection was lost.
       return 1006;
+  }
+}
+
+/** Who ended a connection, by socket.io's disconnect `reason` (when the library did not close it itself). */
+export function closedByOf(reason: string): WsCloseInitiator {
+  switch (reason) {
+    case 'client namespace disconnect':
+      return 'client';
+    case 'server shutting down':
+      return 'shutdown';
+    case 'server namespace disconnect':
+    case 'forced server close':
+    case 'forced close':
+      return 'server';
+    case 'parse error':
+      return 'policy';
+    case 'ping timeout':
+      return 'heartbeat';
+    default:
+      return 'network';
   }
 }
 

@@ -128,6 +128,13 @@ export class IoSocketConnection implements WsTransportConnection {
     else this.engine.close(true);
   }
 
+  /**
+   * Nothing to pause: the engine.io connection may carry other namespaces, and once
+   * this one is disconnected socket.io drops its packets unread (pausing the
+   * websocket would also stall the engine.io close handshake for ws's 30 s).
+   */
+  stopReading(): void {}
+
   /** socket.io runs its own heartbeat (pingInterval / pingTimeout); the adapter maps `heartbeat` onto it. */
   ping(): void {}
 

@@ -7,6 +7,7 @@ import { ServerResponse, STATUS_CODES, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Observable } from 'rxjs';
 import type { Namespace, Server, ServerOptions, Socket } from 'socket.io';
+import { recordClose } from '../../core/connection/ws-connection.close.js';
 import { getConnectionState, type WsConnectionState } from '../../core/connection/ws-connection.state.js';
 import { WsMessageDispatcher } from '../../core/dispatch/ws-message.dispatcher.js';
 import { WsHandshakeGuard } from '../../core/handshake/ws-handshake.guard.js';
@@ -18,7 +19,7 @@ import type { WsHandshakeRequest } from '../../core/model/ws-handshake.request.j
 import type { WsAck } from '../../core/model/ws-transport.js';
 import { IO_SESSION_EVENT, takeIoMeta } from '../../core/model/io-wire.js';
 import type { ResolvedTracingWsOptions } from '../../core/options/tracing-ws.options.js';
-import { closeCodeOf, IO_PING_TIMEOUT, refusalError } from './io-protocol.js';
+import { closeCodeOf, closedByOf, IO_PING_TIMEOUT, refusalError } from './io-protocol.js';
 import { IoSocketConnection } from './io-socket.connection.js';
 
 /** Where the namespace middleware leaves an accepted handshake, until socket.io emits `connection`. */
@@ -219,7 +220,9 @@ export class TracingIoAdapter extends IoAdapter {
     engine.on('upgrade', watchPayloads);
     socket.once('disconnect', (reason: string) => {
       if (reason === IO_PING_TIMEOUT) core.heartbeat.timedOut(state);
-      lifecycle.closed(state, closeCodeOf(reason, connection.closeCode ?? state.serverCloseCode), reason);
+      const code = closeCodeOf(reason, connection.closeCode ?? state.serverCloseCode);
+      recordClose(state, code, closedByOf(reason));
+      lifecycle.closed(state, code, reason);
     });
     return state;
   }

@@ -40,6 +40,8 @@ interface Core {
 const BEARER_SUBPROTOCOL = 'bearer.';
 /** ws's error code for a frame over `maxPayload` (it closes with 1009 itself). */
 const PAYLOAD_TOO_LARGE = 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH';
+/** ws's error code for a text frame that is not UTF-8 (it closes with 1007); every other protocol error closes with 1002. */
+const INVALID_UTF8 = 'WS_ERR_INVALID_UTF8';
 /** Handshakes that reached the 101; the others give their slot back when their socket closes. */
 const connectedHandshakes = new WeakSet<WsAcceptedHandshake>();
 
@@ -151,7 +153,7 @@ export class TracingWsAdapter extends WsAdapter {
     socket.on('pong', () => lifecycle.heard(state));
     socket.on('error', (err: Error & { code?: string }) => {
       if (err.code === PAYLOAD_TOO_LARGE) lifecycle.payloadTooLarge(state);
-      else lifecycle.protocolError(state, err);
+      else lifecycle.protocolError(state, err, err.code === INVALID_UTF8 ? WS_CLOSE_CODES.invalidPayload : WS_CLOSE_CODES.protocolError);
     });
     socket.once('close', (code: number, reason: Buffer) => lifecycle.closed(state, code, reason.toString('utf8')));
     return state;

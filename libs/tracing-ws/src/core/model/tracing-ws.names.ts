@@ -99,6 +99,7 @@ export const WS_LOG_FIELDS = {
   code: 'code',
   reason: 'reason',
   closedBy: 'closed_by',
+  sampled: 'sampled',
   status: 'status',
   durationMs: 'duration_ms',
   messagesIn: 'messages_in',

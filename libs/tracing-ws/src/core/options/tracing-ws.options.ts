@@ -184,6 +184,19 @@ export interface TracingWsHandshakeCheckOptions {
   perAddressPerMinute?: number;
 }
 
+/** A limit on failed handshakes per client address (bad credentials, disallowed origin, bad requests). */
+export interface TracingWsHandshakeFailureOptions {
+  /**
+   * Failed handshakes allowed per client address (see `trustProxy`) per minute, and
+   * as many in a burst. Past it, every handshake from the address is answered 429
+   * with `Retry-After` until the budget refills, before `authenticate` runs; those
+   * refusals are counted (`reason="handshake_limit"`) and one in 100 is logged.
+   * 0: no limit.
+   * @defaultValue `30`
+   */
+  perAddressPerMinute?: number;
+}
+
 /** Graceful shutdown on `app.close()`. */
 export interface TracingWsShutdownOptions {
   /**
@@ -295,6 +308,8 @@ export interface TracingWsModuleOptions {
   backpressure?: TracingWsBackpressureOptions;
   /** The handshake check endpoint that tells a browser why its upgrade was refused. */
   handshakeCheck?: TracingWsHandshakeCheckOptions;
+  /** Failed handshakes allowed per client address. */
+  handshakeFailures?: TracingWsHandshakeFailureOptions;
   /** Graceful shutdown. */
   shutdown?: TracingWsShutdownOptions;
   /**
@@ -334,6 +349,7 @@ export interface ResolvedTracingWsOptions {
   readonly maxConnectionsPerIp: number;
   readonly backpressure: Readonly<Required<TracingWsBackpressureOptions>>;
   readonly handshakeCheck: Readonly<Required<TracingWsHandshakeCheckOptions>>;
+  readonly handshakeFailures: Readonly<Required<TracingWsHandshakeFailureOptions>>;
   readonly shutdown: Readonly<Required<TracingWsShutdownOptions>>;
   readonly logUnhandledRejections: boolean;
 }

@@ -170,7 +170,9 @@ export class TracingWsAdapter extends WsAdapter {
           });
           done(true);
         } else {
-          done(false, outcome.status, outcome.hint ?? STATUS_CODES[outcome.status], { 'X-Trace-ID': outcome.traceId });
+          const headers: Record<string, string> = { 'X-Trace-ID': outcome.traceId };
+          if (outcome.retryAfterSeconds !== undefined) headers['Retry-After'] = String(outcome.retryAfterSeconds);
+          done(false, outcome.status, outcome.hint ?? STATUS_CODES[outcome.status], headers);
         }
       },
       () => done(false, 500, STATUS_CODES[500]),

@@ -14,6 +14,7 @@ import { WsFrameSender } from '../dispatch/ws-frame.sender.js';
 import { WsMessageDispatcher } from '../dispatch/ws-message.dispatcher.js';
 import { WsForeignConnections } from '../dispatch/ws-foreign.connections.js';
 import { WsHeartbeat } from '../lifecycle/ws-heartbeat.js';
+import { WsHttpShutdown } from '../lifecycle/http-shutdown.js';
 import { WsAbusePolicy } from '../policy/ws-abuse.policy.js';
 import { WsBackpressure } from '../policy/ws-backpressure.js';
 import { WsAdmission } from '../policy/ws-admission.js';
@@ -67,6 +68,7 @@ import type { ResolvedTracingWsOptions } from '../options/tracing-ws.options.js'
     WsUnhandledRejections,
     WsGatewayRegistry,
     WsHandshakeCheckMiddleware,
+    WsHttpShutdown,
   ],
     // What a transport adapter resolves from the app, and what gateways inject.
   exports: [

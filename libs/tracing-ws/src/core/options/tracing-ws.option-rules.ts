@@ -76,7 +76,7 @@ export const TRACING_WS_OPTION_RULES: OptionRules<ResolvedTracingWsOptions> = {
   backpressure: { maxBufferedBytes: count(1024 * 1024, 1), closeAfterMs: count(30000) },
   handshakeCheck: { enabled: flag(true), perAddressPerMinute: count(20) },
   handshakeFailures: { perAddressPerMinute: count(30) },
-  shutdown: { timeoutMs: count(10000) },
+  shutdown: { timeoutMs: count(10000), closeHttpConnections: flag(true) },
   logUnhandledRejections: flag(true),
 };
 

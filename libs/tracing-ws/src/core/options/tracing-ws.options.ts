@@ -204,6 +204,13 @@ export interface TracingWsShutdownOptions {
    * @defaultValue `10000`
    */
   timeoutMs?: number;
+  /**
+   * Also bound the HTTP server's close: idle keep-alive connections are closed when the
+   * shutdown starts, and every connection still open (a half-sent request, a half-open
+   * upgrade) once `timeoutMs` has passed, so the process exits within the deadline.
+   * @defaultValue `true`
+   */
+  closeHttpConnections?: boolean;
 }
 
 /** Options of {@link TracingWsModule}. */

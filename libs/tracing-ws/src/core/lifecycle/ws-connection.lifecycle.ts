@@ -11,7 +11,9 @@ import { WS_EVENT_LABELS, WS_LOG_FIELDS as F, WS_LOG_MESSAGES, WS_SPAN_ATTRIBUTE
 import type { WsConnectionContext, WsUserFields } from '../model/ws-connection.context.js';
 import { WS_CLOSE_CODES, WS_ERROR_CODES, type WsCloseInitiator } from '../model/ws-protocol.js';
 import { WS_MESSAGING_SYSTEMS, type WsTransportConnection } from '../model/ws-transport.js';
+import { WsAbusePolicy } from '../policy/ws-abuse.policy.js';
 import { WsAdmission } from '../policy/ws-admission.js';
+import { WsBackpressure } from '../policy/ws-backpressure.js';
 import { connectionLine, type WsLogFields } from '../telemetry/ws-log.fields.js';
 import { WsLogger } from '../telemetry/ws.logger.js';
 import { WsMetrics } from '../telemetry/ws.metrics.js';
@@ -36,6 +38,8 @@ export class WsConnectionLifecycle {
     private readonly log: WsLogger,
     private readonly broadcaster: WsBroadcaster,
     private readonly admission: WsAdmission,
+    private readonly abuse: WsAbusePolicy,
+    private readonly backpressure: WsBackpressure,
   ) {}
 
   /** Called when the transport has accepted the connection: turns the handshake into its state. */
@@ -109,6 +113,23 @@ export class WsConnectionLifecycle {
   /** The peer answered a heartbeat probe. */
   heard(state: WsConnectionState): void {
     state.alive = true;
+  }
+
+  /**
+   * The peer sent a ping: whether the transport should answer it. A ping costs
+   * the same budget as a message (the rate limit, and its closing of a flooder
+   * with 4429), and gets no pong while the peer's send buffer is over the
+   * backpressure threshold: a client that floods pings and never reads cannot
+   * make the server hold its pongs.
+   */
+  pinged(state: WsConnectionState): boolean {
+    state.alive = true;
+    if (state.closedBy !== undefined) return false;
+    if (!this.abuse.admit(state)) {
+      this.abuse.rateLimited(state);
+      return false;
+    }
+    return !this.backpressure.congested(state);
   }
 
   /** The transport refused a frame over `maxPayloadBytes` and closes with 1009 itself (the peer's close never arrives). */

@@ -85,6 +85,20 @@ export interface TracingWsRedisOptions {
    * @defaultValue `30000`
    */
   presenceTtlMs?: number;
+  /**
+   * A broadcast from another instance older than this (by its publish time) is
+   * dropped, not delivered, and counted as `stale`: after a stalled Redis resumes,
+   * what was written before the stall still executes, and a frame seconds late is
+   * usually worse than none. 0: deliver whatever the age.
+   * @defaultValue `5000`
+   */
+  staleAfterMs?: number;
+  /**
+   * Publishes waiting for Redis's answer at most; past it a broadcast is not
+   * published and is counted as `backlog`, so a stalled Redis cannot grow memory.
+   * @defaultValue `1000`
+   */
+  maxInFlightPublishes?: number;
 }
 
 /** Where broadcasts go beyond this process. */

@@ -80,6 +80,11 @@ describeWithRedis('a hung Redis (SIGSTOP, not down)', () => {
     expect(received.length).toBeGreaterThan(50);
     redis.pause();
     stalledAt = Date.now();
+    // A presence query during the stall answers within its 1 s bound, from this instance alone, marked partial.
+    const asked = Date.now();
+    const members = (await (await fetch(`${a.httpUrl}/rooms/feed/members`)).json()) as { complete: boolean };
+    expect(Date.now() - asked).toBeLessThan(1800);
+    expect(members.complete).toBe(false);
     let lastProbe = 0;
     await run(6000, async () => {
       if (noticedAfter >= 0 || Date.now() - lastProbe < 250) return;

@@ -29,6 +29,7 @@ export const WS_METRIC_NAMES = {
 /** HTTP metric names (not prefixed: the conventional name dashboards expect). */
 export const HTTP_METRIC_NAMES = {
   requestDuration: 'http_request_duration_seconds',
+  clientErrors: 'http_client_errors_total',
 } as const;
 
 /** Prometheus label names. */
@@ -153,4 +154,5 @@ export const WS_LOG_MESSAGES = {
   hookFailed: 'ws.hook_failed',
   authHookFailed: 'ws.auth_hook_failed',
   tracingOff: 'ws.tracing_off',
+  httpClientError: 'http.client_error',
 } as const;

@@ -20,6 +20,7 @@ import { WsBackpressure } from '../policy/ws-backpressure.js';
 import { WsAdmission } from '../policy/ws-admission.js';
 import { WsUnhandledRejections } from '../telemetry/ws-unhandled-rejections.js';
 import { HttpMetricsMiddleware } from '../telemetry/http-metrics.middleware.js';
+import { HttpClientErrors } from '../telemetry/http-client-errors.js';
 import { WsLogger } from '../telemetry/ws.logger.js';
 import { WsMetrics } from '../telemetry/ws.metrics.js';
 import { RESOLVED_OPTIONS } from '../model/tracing-ws.tokens.js';
@@ -69,6 +70,7 @@ import type { ResolvedTracingWsOptions } from '../options/tracing-ws.options.js'
     WsGatewayRegistry,
     WsHandshakeCheckMiddleware,
     WsHttpShutdown,
+    HttpClientErrors,
   ],
     // What a transport adapter resolves from the app, and what gateways inject.
   exports: [

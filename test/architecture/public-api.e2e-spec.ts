@@ -36,6 +36,7 @@ const VALUES = [
   'WsContextService',
   'WsForceSampler',
   'WsHandshakeGuard',
+  'WsSessionSampler',
   'WsTracingInterceptor',
   'redactUrlSecrets',
   'wsLogMixin',

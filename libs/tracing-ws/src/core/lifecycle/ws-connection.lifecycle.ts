@@ -11,7 +11,7 @@ import { TRACER_NAME } from '../model/tracing-ws.tokens.js';
 import { WS_EVENT_LABELS, WS_LINK_TYPES, WS_LOG_FIELDS as F, WS_LOG_MESSAGES, WS_SPAN_ATTRIBUTES as A } from '../model/tracing-ws.names.js';
 import type { WsConnectionContext, WsUserFields } from '../model/ws-connection.context.js';
 import { WS_CLOSE_CODES, WS_ERROR_CODES, type WsCloseInitiator } from '../model/ws-protocol.js';
-import { WS_MESSAGING_SYSTEMS, type WsTransportConnection } from '../model/ws-transport.js';
+import { WS_MESSAGING_SYSTEMS, WS_NETWORK_PROTOCOLS, type WsTransportConnection } from '../model/ws-transport.js';
 import { WsAbusePolicy } from '../policy/ws-abuse.policy.js';
 import { WsAdmission } from '../policy/ws-admission.js';
 import { WsBackpressure } from '../policy/ws-backpressure.js';
@@ -79,6 +79,11 @@ export class WsConnectionLifecycle {
         [A.messagingSystem]: WS_MESSAGING_SYSTEMS[handshake.transport],
         [A.messagingOperationType]: 'process',
         [A.messagingOperationName]: 'process',
+        [A.messagingClientId]: context.connectionId,
+        [A.networkProtocolName]: WS_NETWORK_PROTOCOLS[handshake.transport],
+        [A.networkTransport]: 'tcp',
+        ...(handshake.peer.address ? { [A.networkPeerAddress]: handshake.peer.address } : {}),
+        ...(handshake.peer.port !== undefined ? { [A.networkPeerPort]: handshake.peer.port } : {}),
         [A.connectionId]: context.connectionId,
         [A.connectionTraceId]: context.traceId,
       }),

@@ -14,6 +14,8 @@ const config = loadConfig();
 const app = await NestFactory.create<import('@nestjs/platform-express').NestExpressApplication>(AppModule, { bufferLogs: true });
 // The chat page (apps/sample/public) and the browser client library it uses.
 const root = join(import.meta.dirname, '..', '..', '..');
+// On socket.io the page keeps its markup and gets the script of public/io (first match wins).
+if (config.transport === 'socket.io') app.useStaticAssets(join(root, 'apps', 'sample', 'public', 'io'));
 app.useStaticAssets(join(root, 'apps', 'sample', 'public'));
 app.useStaticAssets(join(root, 'libs', 'tracing-ws-client', 'dist'), { prefix: '/vendor/tracing-ws-client/' });
 const logger = app.get(Logger);

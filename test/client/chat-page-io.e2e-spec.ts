@@ -93,11 +93,11 @@ describe('the sample chat page over socket.io in headless Chromium', () => {
     const before = await rejections();
     const page = await openPage();
     await logIn(page, sample.httpUrl, 'stolen-token', false);
-    await page.waitForSelector('#status[data-state="closed"]', WAIT);
+    await page.waitForSelector('#status[data-state="refused"]', WAIT);
     await expect(page.locator('#status-text').innerText()).resolves.toBe('Token refused');
     const text = await page.locator('#banner-text').innerText();
-    const traceId = /Quote this id to support: ([0-9a-f]{32})/.exec(text)?.[1];
-    expect(text).toContain('Please sign in again.');
+    const traceId = /Quote this id to support: trace ([0-9a-f]{32})/.exec(text)?.[1];
+    expect(text).toContain('The server refused your token. Please sign in again.');
     expect(await sample.waitForLog({ msg: 'ws.handshake_rejected', trace_id: traceId })).toMatchObject({ reason: 'invalid_credentials', transport: 'socket.io' });
     await expect(page.locator('#retry-button').innerText()).resolves.toBe('Sign in again');
     await page.screenshot({ path: join(ARTIFACTS, 'chat-page-io-refused.png'), fullPage: true });

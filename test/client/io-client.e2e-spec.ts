@@ -187,7 +187,7 @@ describe('TracingIoClient against a TracingIoAdapter app', () => {
   });
 
   it('turns a refused token into an IoRefusalError (connect rejects, refused event); the socket stays down and sending says NOT_CONNECTED', async () => {
-    const chat = helper('stolen-token', { messages: { 'error.UNAUTHORIZED': 'Token refused, sign in again.' } });
+    const chat = helper('stolen-token', { messages: { 'refused.401': 'Token refused, sign in again.' } });
     const event = next(chat, 'refused');
     const err = (await chat.connect().catch((e: unknown) => e)) as IoRefusalError;
     expect(err).toBeInstanceOf(IoRefusalError);

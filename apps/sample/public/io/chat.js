@@ -32,8 +32,9 @@ function status(state, text) {
   ui.statusText.textContent = text;
 }
 
-function banner(text) {
+function banner(text, refused = false) {
   ui.banner.hidden = text === undefined;
+  ui.banner.classList.toggle('banner--refused', refused);
   ui.bannerText.textContent = text ?? '';
 }
 
@@ -112,8 +113,9 @@ function connect(token) {
   });
   c.on('refused', (err) => {
     // The server refused the handshake; socket.io-client does not retry it.
-    status('closed', err.status === 401 ? 'Token refused' : 'Refused');
-    banner(`${err.userMessage} ${err.supportText ?? ''}`.trim());
+    status('refused', err.status === 401 ? 'Token refused' : 'Not allowed');
+    banner(err.userMessage, true);
+    if (err.traceId) ui.bannerText.append(' ', chat.messages.text('support', { traceId: '' }).trim(), ' ', traceButton(err.traceId));
     ui.retryButton.textContent = 'Sign in again';
     ui.retryButton.onclick = () => ui.logoutButton.click();
     renderRooms();

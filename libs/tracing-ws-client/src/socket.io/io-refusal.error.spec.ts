@@ -17,13 +17,14 @@ describe('readIoRefusal (connect_error → IoRefusalError)', () => {
     expect(err).toBeInstanceOf(IoRefusalError);
     expect(err).toBeInstanceOf(WsClientError);
     expect(err).toMatchObject({ code: 'UNAUTHORIZED', status: 401, traceId: TRACE, retryable: false, message: 'Unauthorized' });
-    // The stock status text says nothing the code does not: the client's own text.
-    expect(err.userMessage).toBe('Please sign in again.');
+    // The text of a refused handshake, as on ws.
+    expect(err.userMessage).toBe('The server refused your token. Please sign in again.');
     expect(err.supportText).toBe(`Quote this id to support: ${TRACE}`);
   });
 
-  it("shows the server's text where the client's rule allows it", () => {
-    expect(readIoRefusal(connectError('account suspended', { code: 'FORBIDDEN', status: 403, traceId: TRACE }), messages)!.userMessage).toBe('You are not allowed to do that: account suspended');
+  it('words every refusal by its status, never with the server text', () => {
+    expect(readIoRefusal(connectError('account suspended', { code: 'FORBIDDEN', status: 403, traceId: TRACE }), messages)!.userMessage).toBe('The server does not allow this page to connect.');
+    expect(readIoRefusal(connectError('Too Many Requests', { code: 'RATE_LIMITED', status: 429, traceId: TRACE }), messages)!.userMessage).toBe('The server refused the connection (HTTP 429).');
   });
 
   it('calls a limit retryable, a credential not', () => {
@@ -33,7 +34,7 @@ describe('readIoRefusal (connect_error → IoRefusalError)', () => {
   });
 
   it('uses the overridden texts', () => {
-    const french = new WsMessages({ 'error.UNAUTHORIZED': 'Reconnectez-vous.', support: 'Référence : {traceId}' });
+    const french = new WsMessages({ 'refused.401': 'Reconnectez-vous.', support: 'Référence : {traceId}' });
     const err = readIoRefusal(connectError('Unauthorized', { code: 'UNAUTHORIZED', status: 401, traceId: TRACE }), french)!;
     expect([err.userMessage, err.supportText]).toEqual(['Reconnectez-vous.', `Référence : ${TRACE}`]);
   });

@@ -20,8 +20,8 @@ export class IoRefusalError extends WsClientError {
 /**
  * The {@link IoRefusalError} of a `connect_error`, or `undefined` when the error is
  * not a server's refusal (a network or transport failure, which socket.io-client
- * retries on its own). Texts follow the client's rule ({@link WsMessages.error}):
- * the server's text is shown only where the rule allows it.
+ * retries on its own). Its text is the one of any refused handshake, as the ws
+ * client's: `refused.<status>` ({@link WsMessages.refused}).
  */
 export function readIoRefusal(err: unknown, messages: WsMessages): IoRefusalError | undefined {
   const data = (err as { data?: unknown } | null)?.data as { code?: unknown; status?: unknown; traceId?: unknown } | null | undefined;
@@ -32,7 +32,7 @@ export function readIoRefusal(err: unknown, messages: WsMessages): IoRefusalErro
     code: data.code,
     status: data.status,
     message,
-    userMessage: messages.error(data.code, message),
+    userMessage: messages.refused(data.status),
     traceId,
     supportText: messages.support(traceId),
     // A limit may lift; a refused credential will be refused again.

@@ -1,40 +1,26 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { metricValue } from '../support/metrics.js';
 import { SampleProcess } from '../support/sample-process.js';
-import { ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, joinRoom, logIn, say, shownTraceId, WAIT } from './chat-page.js';
+import { ARTIFACTS, ChatBrowser, joinRoom, logIn, say, shownTraceId, WAIT, type ChatPage } from './chat-page.js';
 
 // The sample's chat page when the sample serves socket.io (TRANSPORT=socket.io): the
 // same markup, its script on socket.io-client and TracingIoClient, in headless Chromium.
 
-type PageWithProblems = Page & { problems: string[] };
-
 describe('the sample chat page over socket.io in headless Chromium', () => {
   let sample: SampleProcess;
-  let browser: Browser;
-  const contexts: BrowserContext[] = [];
+  let browser: ChatBrowser;
 
   beforeAll(async () => {
-    mkdirSync(ARTIFACTS, { recursive: true });
     sample = await SampleProcess.start({ TRANSPORT: 'socket.io' });
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    browser = await ChatBrowser.launch();
   });
   afterAll(async () => {
-    for (const c of contexts) await c.close().catch(() => undefined);
     await browser?.close();
     await sample?.stop();
   });
 
-  async function openPage(): Promise<PageWithProblems> {
-    const context = await browser.newContext({ viewport: { width: 1180, height: 760 } });
-    contexts.push(context);
-    const page = (await context.newPage()) as PageWithProblems;
-    page.problems = [];
-    page.on('pageerror', (err) => page.problems.push(err.message));
-    return page;
-  }
+  const openPage = (): Promise<ChatPage> => browser.openPage();
 
   it('chats between two users with the trace ids the server logged, shows errors and announcements, and survives a server restart', async () => {
     const alice = await openPage();

@@ -1,5 +1,5 @@
 import type { Socket } from 'socket.io-client';
-import { formatTraceparent, newSpanId, newTraceId, normalizeTraceId } from '../trace-context.js';
+import { formatTraceparent, messageTrace, newSpanId, newTraceId } from '../trace-context.js';
 import { TypedEmitter } from '../typed.emitter.js';
 import { WsClientError } from '../ws-client.error.js';
 import type { WsSentMessage } from '../ws-client.events.js';
@@ -176,16 +176,8 @@ export class TracingIoClient extends TypedEmitter<IoClientEvents> {
   /** The id and trace of an outgoing message; throws `NOT_CONNECTED` when the socket will not connect again by itself. */
   private outgoing(event: string, options: IoSendOptions): WsSentMessage {
     if (!this.socket.connected && !this.socket.active) throw this.clientError(E.notConnected, 'The socket is not connected', event);
-    let traceId: string;
-    if (options.traceId !== undefined) {
-      const normalized = normalizeTraceId(options.traceId);
-      if (!normalized) throw new Error('TracingIoClient: traceId must be 32 hex characters (not all zeros) or a UUID');
-      traceId = normalized;
-    } else {
-      traceId = newTraceId();
-    }
-    const id = `${this.idPrefix}-${(++this.sequence).toString(36)}`;
-    return { id, traceId, traceparent: formatTraceparent(traceId, newSpanId(), this.sampled) };
+    const { traceId, traceparent } = messageTrace(options.traceId, newTraceId, this.sampled, 'TracingIoClient');
+    return { id: `${this.idPrefix}-${(++this.sequence).toString(36)}`, traceId, traceparent };
   }
 
   private clientError(code: string, message: string, event: string, sent?: WsSentMessage): WsClientError {

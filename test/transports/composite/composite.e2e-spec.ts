@@ -180,6 +180,12 @@ describe('TracingCompositeAdapter: gateway options', () => {
     await expect(startApp({ gateways: [ForgotGateway], adapter: (app) => new TracingCompositeAdapter(app) })).rejects.toThrow(/a ws gateway needs a `path`.*transport: 'socket.io'/);
   });
 
+  it('refuses at startup a transport it does not know', async () => {
+    @WebSocketGateway({ path: '/sse', transport: 'sse' })
+    class UnknownGateway {}
+    await expect(startApp({ gateways: [UnknownGateway], adapter: (app) => new TracingCompositeAdapter(app) })).rejects.toThrow(/unknown transport "sse".*'ws' or 'socket.io'/);
+  });
+
   it("serves gateways that name no transport with the constructor's defaultTransport", async () => {
     @WebSocketGateway({ namespace: '/chat' })
     class PlainIoGateway {

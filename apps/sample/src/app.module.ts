@@ -48,6 +48,8 @@ class AuthModule {}
         // One line per message at info (the library's default is debug), so that the
         // trace id the page shows next to a message finds it at LOG_LEVEL=info.
         messageLogLevel: config.messageLogLevel,
+        // One address cannot take every connection slot (issue of a shared host: raise it, or trust the proxy).
+        maxConnectionsPerIp: config.maxConnectionsPerIp,
         // Several instances behind a load balancer share rooms through Redis.
         ...(config.redisUrl ? { broadcast: { redis: { url: config.redisUrl, presenceTtlMs: config.redisPresenceTtlMs } } } : {}),
       }),

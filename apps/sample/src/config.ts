@@ -24,6 +24,12 @@ export interface SampleConfig {
   redisUrl: string | undefined;
   /** `REDIS_PRESENCE_TTL_MS`: how long a crashed instance's presence entries survive (library default when unset). */
   redisPresenceTtlMs: number | undefined;
+  /**
+   * `MAX_CONNECTIONS_PER_IP` (default 100): open connections one client address may
+   * hold; more are refused with 429. Behind a proxy, set `trustProxy` so that this is
+   * the client's address, not the proxy's (0: unlimited).
+   */
+  maxConnectionsPerIp: number;
 }
 
 /** Parses `token:user` pairs, comma separated. */
@@ -43,6 +49,13 @@ function messageLogLevel(value: string): MessageLogLevel {
   return level;
 }
 
+function wholeNumber(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined || value === '') return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`${name}: "${value}" is not a whole number`);
+  return n;
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): SampleConfig {
   const port = Number(env.PORT ?? 3000);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT: "${env.PORT}" is not a port number`);
@@ -55,5 +68,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): SampleConfig {
     allowedOrigins: (env.ALLOWED_ORIGINS ?? '').split(',').map((s) => s.trim()).filter(Boolean),
     redisUrl: env.REDIS_URL || undefined,
     redisPresenceTtlMs: env.REDIS_PRESENCE_TTL_MS ? Number(env.REDIS_PRESENCE_TTL_MS) : undefined,
+    maxConnectionsPerIp: wholeNumber('MAX_CONNECTIONS_PER_IP', env.MAX_CONNECTIONS_PER_IP, 100),
   };
 }

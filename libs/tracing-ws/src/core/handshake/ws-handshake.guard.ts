@@ -42,6 +42,8 @@ const SUBPROTOCOL_PREFIX = 'bearer.';
 export class WsHandshakeGuard {
   protected readonly tracer: Tracer = trace.getTracer(TRACER_NAME);
   private tracingChecked = false;
+  /** Refusals for `handshake_limit` so far: one in {@link LIMIT_LOG_EVERY} is logged. */
+  private limitRefusals = 0;
 
   constructor(
     @Inject(RESOLVED_OPTIONS) protected readonly options: ResolvedTracingWsOptions,
@@ -118,16 +120,22 @@ export class WsHandshakeGuard {
         this.log.logger[level](fields, msg);
       }
     };
-    const reject = (status: number, reason: WsRejectionReason, hint?: string): WsRejectedHandshake => {
+    const reject = (status: number, reason: WsRejectionReason, hint?: string, retryAfterSeconds?: number): WsRejectedHandshake => {
       const span = startSpan({});
       const traceId = chooseTraceId(span.spanContext(), undefined, fallback);
       logFailures(span, traceId);
-      this.finishRejected(span, path, request.transport, startedAt, status, reason, traceId, dryRun);
-      return { accepted: false, status, reason, traceId, hint };
+      // The client's fault counts against its address's failure budget (a check's does not: it has its own limit).
+      if (!dryRun && CLIENT_FAULTS.has(reason)) this.admission.handshakeFailed(remoteAddress);
+      this.finishRejected(span, path, request.transport, startedAt, status, reason, traceId, dryRun, remoteAddress);
+      return { accepted: false, status, reason, traceId, hint, retryAfterSeconds };
     };
 
     try {
       if (this.admission.isDraining) return reject(503, 'shutting_down');
+      // Before anything that costs the application (the authenticate hook): an address
+      // that used up its failed-handshake budget waits.
+      const blocked = dryRun ? undefined : this.admission.handshakeBlocked(remoteAddress);
+      if (blocked !== undefined) return reject(429, 'handshake_limit', HANDSHAKE_LIMIT_HINT, blocked);
       const origin = sanitizeClientText(request.headers.origin);
       // Browsers send no Origin on a same-origin GET: a check cannot tell a page from a
       // native client, so only an Origin it was given is judged.
@@ -326,7 +334,7 @@ export class WsHandshakeGuard {
     }
   }
 
-  private finishRejected(span: Span, path: string, transport: WsTransportName, startedAt: number, status: number, reason: WsRejectionReason, traceId: string, dryRun: boolean): void {
+  private finishRejected(span: Span, path: string, transport: WsTransportName, startedAt: number, status: number, reason: WsRejectionReason, traceId: string, dryRun: boolean, remoteAddress: string | undefined): void {
     span.setAttribute(A.httpStatusCode, status);
     span.setAttribute(A.rejectionReason, reason);
     span.setStatus({ code: SpanStatusCode.ERROR, message: reason });
@@ -335,13 +343,23 @@ export class WsHandshakeGuard {
     gateway.rejected(reason);
     // The duration histogram is the upgrade's: a check's time would skew it.
     if (!dryRun) gateway.handshakeDuration.observe((performance.now() - startedAt) / 1000);
+    // A flood past the failure limit is counted in full and logged one line in a hundred.
+    if (reason === 'handshake_limit' && this.limitRefusals++ % LIMIT_LOG_EVERY !== 0) return;
     const fields = handshakeLine(span.spanContext(), traceId, path, transport);
     fields[F.reason] = reason;
     fields[F.status] = status;
+    // The address as trusted (trustProxy), so that an abuser can be found from the logs.
+    if (remoteAddress) fields[F.remoteAddress] = remoteAddress;
+    if (reason === 'handshake_limit') fields[F.sampled] = `1/${LIMIT_LOG_EVERY}`;
     if (dryRun) fields[F.handshakeCheck] = true;
     this.log.logger.warn(fields, WS_LOG_MESSAGES.handshakeRejected);
   }
 }
+
+/** Refusals that are the client's fault: they count against its address's failure budget. */
+const CLIENT_FAULTS: ReadonlySet<WsRejectionReason> = new Set(['origin_not_allowed', 'missing_credentials', 'invalid_credentials', 'bearer_only_subprotocol']);
+const LIMIT_LOG_EVERY = 100;
+const HANDSHAKE_LIMIT_HINT = 'Too many failed handshakes from this address; retry after the time in Retry-After.';
 
 const BEARER_ONLY_HINT = 'Offer another subprotocol (for example "json") along with bearer.<token>: the server never selects the bearer entry.';
 

@@ -13,7 +13,8 @@ export type WsRejectionReason =
   | 'shutting_down'
   | 'connection_limit'
   | 'ip_limit'
-  | 'bearer_only_subprotocol';
+  | 'bearer_only_subprotocol'
+  | 'handshake_limit';
 
 /** A handshake that passed: becomes the connection's context when the transport accepts it. */
 export interface WsAcceptedHandshake {
@@ -40,6 +41,8 @@ export interface WsRejectedHandshake {
   readonly traceId: string;
   /** What the client should do differently, for the body of the refusal (a fixed text, never the client's). */
   readonly hint: string | undefined;
+  /** Seconds before the client may try again (`Retry-After`), for a refusal that says so. */
+  readonly retryAfterSeconds?: number;
 }
 
 export type WsHandshakeOutcome = WsAcceptedHandshake | WsRejectedHandshake;

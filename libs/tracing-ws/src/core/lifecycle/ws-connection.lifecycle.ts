@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { ROOT_CONTEXT, trace } from '@opentelemetry/api';
+import { ROOT_CONTEXT, SpanKind, trace, type Tracer } from '@opentelemetry/api';
 import { WsBroadcaster } from '../broadcast/ws.broadcaster.js';
 import { closeConnection, recordClose } from '../connection/ws-connection.close.js';
 import { setConnectionState, type WsConnectionState } from '../connection/ws-connection.state.js';
@@ -7,11 +7,14 @@ import { WsHandshakeGuard } from '../handshake/ws-handshake.guard.js';
 import type { WsAcceptedHandshake } from '../handshake/ws-handshake.outcome.js';
 import { sanitizeClientText } from '../model/client-text.js';
 import { WS_CONNECTION_CONTEXT } from '../model/tracing-ws.constants.js';
+import { TRACER_NAME } from '../model/tracing-ws.tokens.js';
 import { WS_EVENT_LABELS, WS_LOG_FIELDS as F, WS_LOG_MESSAGES, WS_SPAN_ATTRIBUTES as A } from '../model/tracing-ws.names.js';
 import type { WsConnectionContext, WsUserFields } from '../model/ws-connection.context.js';
 import { WS_CLOSE_CODES, WS_ERROR_CODES, type WsCloseInitiator } from '../model/ws-protocol.js';
 import { WS_MESSAGING_SYSTEMS, type WsTransportConnection } from '../model/ws-transport.js';
+import { WsAbusePolicy } from '../policy/ws-abuse.policy.js';
 import { WsAdmission } from '../policy/ws-admission.js';
+import { WsBackpressure } from '../policy/ws-backpressure.js';
 import { connectionLine, type WsLogFields } from '../telemetry/ws-log.fields.js';
 import { WsLogger } from '../telemetry/ws.logger.js';
 import { WsMetrics } from '../telemetry/ws.metrics.js';
@@ -29,6 +32,7 @@ const MAX_CLOSE_REASON = 123;
 export class WsConnectionLifecycle {
   /** Connections being closed by a shutdown, and who waits for each. */
   private readonly closing = new Map<WsConnectionState, () => void>();
+  private readonly tracer: Tracer = trace.getTracer(TRACER_NAME);
 
   constructor(
     private readonly guard: WsHandshakeGuard,
@@ -36,6 +40,8 @@ export class WsConnectionLifecycle {
     private readonly log: WsLogger,
     private readonly broadcaster: WsBroadcaster,
     private readonly admission: WsAdmission,
+    private readonly abuse: WsAbusePolicy,
+    private readonly backpressure: WsBackpressure,
   ) {}
 
   /** Called when the transport has accepted the connection: turns the handshake into its state. */
@@ -111,6 +117,23 @@ export class WsConnectionLifecycle {
     state.alive = true;
   }
 
+  /**
+   * The peer sent a ping: whether the transport should answer it. A ping costs
+   * the same budget as a message (the rate limit, and its closing of a flooder
+   * with 4429), and gets no pong while the peer's send buffer is over the
+   * backpressure threshold: a client that floods pings and never reads cannot
+   * make the server hold its pongs.
+   */
+  pinged(state: WsConnectionState): boolean {
+    state.alive = true;
+    if (state.closedBy !== undefined) return false;
+    if (!this.abuse.admit(state)) {
+      this.abuse.rateLimited(state);
+      return false;
+    }
+    return !this.backpressure.congested(state);
+  }
+
   /** The transport refused a frame over `maxPayloadBytes` and closes with 1009 itself (the peer's close never arrives). */
   payloadTooLarge(state: WsConnectionState): void {
     recordClose(state, WS_CLOSE_CODES.messageTooBig, 'policy');
@@ -143,11 +166,13 @@ export class WsConnectionLifecycle {
     metrics.active.dec();
     metrics.closed(code);
     metrics.connectionDuration.observe(seconds);
+    // The reason is the peer's text: truncated and stripped of control characters.
+    const safeReason = sanitizeClientText(reason, MAX_CLOSE_REASON) ?? '';
+    this.recordCloseSpan(state, code, safeReason, closedBy, seconds);
     this.logLine('info', state, WS_LOG_MESSAGES.disconnected, {
       [F.code]: code,
       [F.closedBy]: closedBy,
-      // The reason is the peer's text: truncated and stripped of control characters.
-      [F.reason]: sanitizeClientText(reason, MAX_CLOSE_REASON) ?? '',
+      [F.reason]: safeReason,
       [F.durationMs]: Math.round(seconds * 1000),
       [F.messagesIn]: state.messagesIn,
       [F.messagesOut]: state.messagesOut,
@@ -180,6 +205,33 @@ export class WsConnectionLifecycle {
       this.closing.delete(state);
       if (!state.closed) state.transport.terminate();
     }
+  }
+
+  /**
+   * How the session ended, on the handshake's trace: a `close` span, child of and
+   * linked to the handshake span (which ended at the 101), so that a tracing
+   * backend can find, say, sessions closed with 1006 after less than 10 s. It
+   * follows the handshake's sampling decision.
+   */
+  private recordCloseSpan(state: WsConnectionState, code: number, reason: string, closedBy: WsCloseInitiator, seconds: number): void {
+    const handshake = state.context.handshakeSpanContext;
+    if (!trace.isSpanContextValid(handshake)) return;
+    const span = this.tracer.startSpan('close', { kind: SpanKind.INTERNAL, links: state.handshakeLinks }, state.handshakeContext);
+    if (span.isRecording()) {
+      span.setAttributes(state.recordedAttributes);
+      span.setAttributes({
+        ...state.spanAttributes,
+        [A.closeCode]: code,
+        [A.closeReason]: reason,
+        [A.closeInitiator]: closedBy,
+        [A.sessionDuration]: seconds,
+        [A.sessionMessagesIn]: state.messagesIn,
+        [A.sessionMessagesOut]: state.messagesOut,
+        [A.sessionBytesIn]: state.bytesIn,
+        [A.sessionBytesOut]: state.bytesOut,
+      });
+    }
+    span.end();
   }
 
   private hookFailed(state: WsConnectionState, err: unknown, hook: 'handleConnection' | 'handleDisconnect'): void {

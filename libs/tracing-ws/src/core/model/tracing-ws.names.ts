@@ -29,6 +29,7 @@ export const WS_METRIC_NAMES = {
 /** HTTP metric names (not prefixed: the conventional name dashboards expect). */
 export const HTTP_METRIC_NAMES = {
   requestDuration: 'http_request_duration_seconds',
+  clientErrors: 'http_client_errors_total',
 } as const;
 
 /** Prometheus label names. */
@@ -72,6 +73,12 @@ export const WS_SPAN_ATTRIBUTES = {
   connectionTraceId: 'ws.connection.trace_id',
   closeCode: 'ws.close.code',
   closeReason: 'ws.close.reason',
+  closeInitiator: 'ws.close.initiator',
+  sessionDuration: 'ws.session.duration',
+  sessionMessagesIn: 'ws.session.messages_in',
+  sessionMessagesOut: 'ws.session.messages_out',
+  sessionBytesIn: 'ws.session.bytes_in',
+  sessionBytesOut: 'ws.session.bytes_out',
   rejectionReason: 'ws.handshake.rejection_reason',
   enduserId: 'enduser.id',
   clientAddress: 'client.address',
@@ -99,6 +106,7 @@ export const WS_LOG_FIELDS = {
   code: 'code',
   reason: 'reason',
   closedBy: 'closed_by',
+  sampled: 'sampled',
   status: 'status',
   durationMs: 'duration_ms',
   messagesIn: 'messages_in',
@@ -152,4 +160,5 @@ export const WS_LOG_MESSAGES = {
   hookFailed: 'ws.hook_failed',
   authHookFailed: 'ws.auth_hook_failed',
   tracingOff: 'ws.tracing_off',
+  httpClientError: 'http.client_error',
 } as const;

@@ -14,11 +14,13 @@ import { WsFrameSender } from '../dispatch/ws-frame.sender.js';
 import { WsMessageDispatcher } from '../dispatch/ws-message.dispatcher.js';
 import { WsForeignConnections } from '../dispatch/ws-foreign.connections.js';
 import { WsHeartbeat } from '../lifecycle/ws-heartbeat.js';
+import { WsHttpShutdown } from '../lifecycle/http-shutdown.js';
 import { WsAbusePolicy } from '../policy/ws-abuse.policy.js';
 import { WsBackpressure } from '../policy/ws-backpressure.js';
 import { WsAdmission } from '../policy/ws-admission.js';
 import { WsUnhandledRejections } from '../telemetry/ws-unhandled-rejections.js';
 import { HttpMetricsMiddleware } from '../telemetry/http-metrics.middleware.js';
+import { HttpClientErrors } from '../telemetry/http-client-errors.js';
 import { WsLogger } from '../telemetry/ws.logger.js';
 import { WsMetrics } from '../telemetry/ws.metrics.js';
 import { RESOLVED_OPTIONS } from '../model/tracing-ws.tokens.js';
@@ -67,6 +69,8 @@ import type { ResolvedTracingWsOptions } from '../options/tracing-ws.options.js'
     WsUnhandledRejections,
     WsGatewayRegistry,
     WsHandshakeCheckMiddleware,
+    WsHttpShutdown,
+    HttpClientErrors,
   ],
     // What a transport adapter resolves from the app, and what gateways inject.
   exports: [

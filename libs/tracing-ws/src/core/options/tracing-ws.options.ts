@@ -85,6 +85,20 @@ export interface TracingWsRedisOptions {
    * @defaultValue `30000`
    */
   presenceTtlMs?: number;
+  /**
+   * A broadcast from another instance older than this (by its publish time) is
+   * dropped, not delivered, and counted as `stale`: after a stalled Redis resumes,
+   * what was written before the stall still executes, and a frame seconds late is
+   * usually worse than none. 0: deliver whatever the age.
+   * @defaultValue `5000`
+   */
+  staleAfterMs?: number;
+  /**
+   * Publishes waiting for Redis's answer at most; past it a broadcast is not
+   * published and is counted as `backlog`, so a stalled Redis cannot grow memory.
+   * @defaultValue `1000`
+   */
+  maxInFlightPublishes?: number;
 }
 
 /** Where broadcasts go beyond this process. */
@@ -184,6 +198,19 @@ export interface TracingWsHandshakeCheckOptions {
   perAddressPerMinute?: number;
 }
 
+/** A limit on failed handshakes per client address (bad credentials, disallowed origin, bad requests). */
+export interface TracingWsHandshakeFailureOptions {
+  /**
+   * Failed handshakes allowed per client address (see `trustProxy`) per minute, and
+   * as many in a burst. Past it, every handshake from the address is answered 429
+   * with `Retry-After` until the budget refills, before `authenticate` runs; those
+   * refusals are counted (`reason="handshake_limit"`) and one in 100 is logged.
+   * 0: no limit.
+   * @defaultValue `30`
+   */
+  perAddressPerMinute?: number;
+}
+
 /** Graceful shutdown on `app.close()`. */
 export interface TracingWsShutdownOptions {
   /**
@@ -191,6 +218,13 @@ export interface TracingWsShutdownOptions {
    * @defaultValue `10000`
    */
   timeoutMs?: number;
+  /**
+   * Also bound the HTTP server's close: idle keep-alive connections are closed when the
+   * shutdown starts, and every connection still open (a half-sent request, a half-open
+   * upgrade) once `timeoutMs` has passed, so the process exits within the deadline.
+   * @defaultValue `true`
+   */
+  closeHttpConnections?: boolean;
 }
 
 /** Options of {@link TracingWsModule}. */
@@ -295,6 +329,8 @@ export interface TracingWsModuleOptions {
   backpressure?: TracingWsBackpressureOptions;
   /** The handshake check endpoint that tells a browser why its upgrade was refused. */
   handshakeCheck?: TracingWsHandshakeCheckOptions;
+  /** Failed handshakes allowed per client address. */
+  handshakeFailures?: TracingWsHandshakeFailureOptions;
   /** Graceful shutdown. */
   shutdown?: TracingWsShutdownOptions;
   /**
@@ -334,6 +370,7 @@ export interface ResolvedTracingWsOptions {
   readonly maxConnectionsPerIp: number;
   readonly backpressure: Readonly<Required<TracingWsBackpressureOptions>>;
   readonly handshakeCheck: Readonly<Required<TracingWsHandshakeCheckOptions>>;
+  readonly handshakeFailures: Readonly<Required<TracingWsHandshakeFailureOptions>>;
   readonly shutdown: Readonly<Required<TracingWsShutdownOptions>>;
   readonly logUnhandledRejections: boolean;
 }

@@ -32,6 +32,11 @@ export class WsAddressLimiter {
     return bucket.take(now) ? undefined : bucket.waitMs(now);
   }
 
+  /** Milliseconds until `address` has a token again, without taking one (0: it has one). */
+  waitMs(address: string, now: number = performance.now()): number {
+    return this.buckets.get(address)?.waitMs(now) ?? 0;
+  }
+
   /** Addresses currently remembered. */
   get size(): number {
     return this.buckets.size;

@@ -21,10 +21,13 @@ export class WsAdmission {
   private inflight = 0;
   private idleWaiters: Array<() => void> = [];
   private readonly checks: WsAddressLimiter | undefined;
+  private readonly failures: WsAddressLimiter | undefined;
 
   constructor(@Inject(RESOLVED_OPTIONS) private readonly options: ResolvedTracingWsOptions) {
     const perMinute = options.handshakeCheck.perAddressPerMinute;
     this.checks = perMinute > 0 ? new WsAddressLimiter(perMinute / 60, perMinute) : undefined;
+    const failuresPerMinute = options.handshakeFailures.perAddressPerMinute;
+    this.failures = failuresPerMinute > 0 ? new WsAddressLimiter(failuresPerMinute / 60, failuresPerMinute) : undefined;
   }
 
   /** True once shutdown has begun: new upgrades are refused, new frames answered with an error. */
@@ -56,6 +59,20 @@ export class WsAdmission {
   admitCheck(ip: string | undefined): number | undefined {
     const waitMs = this.checks?.take(ip ?? 'unknown');
     return waitMs === undefined ? undefined : Math.max(1, Math.ceil(waitMs / 1000));
+  }
+
+  /**
+   * Whether `ip` has used up its failed-handshake budget: the seconds until it may
+   * try again, else undefined. Asked before anything costly (the `authenticate` hook).
+   */
+  handshakeBlocked(ip: string | undefined): number | undefined {
+    const waitMs = this.failures?.waitMs(ip ?? 'unknown') ?? 0;
+    return waitMs > 0 ? Math.max(1, Math.ceil(waitMs / 1000)) : undefined;
+  }
+
+  /** Counts one failed handshake of `ip` against `handshakeFailures.perAddressPerMinute`. */
+  handshakeFailed(ip: string | undefined): void {
+    this.failures?.take(ip ?? 'unknown');
   }
 
   /** Frees the slot taken by {@link acquire}. */

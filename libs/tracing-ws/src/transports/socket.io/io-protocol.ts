@@ -69,6 +69,8 @@ export interface IoRefusalData {
   readonly code: WsErrorCode | 'UNAVAILABLE';
   readonly status: number;
   readonly traceId: string;
+  /** Seconds before trying again, for a refusal that says so (`handshake_limit`). */
+  readonly retryAfter?: number;
 }
 
 /**
@@ -79,6 +81,6 @@ export interface IoRefusalData {
 export function refusalError(outcome: WsRejectedHandshake): Error & { data: IoRefusalData } {
   const code = REFUSAL_CODES[outcome.status] ?? (outcome.status === 503 ? 'UNAVAILABLE' : WS_ERROR_CODES.internal);
   const err = new Error(outcome.hint ?? STATUS_CODES[outcome.status] ?? 'Refused') as Error & { data: IoRefusalData };
-  err.data = { code, status: outcome.status, traceId: outcome.traceId };
+  err.data = { code, status: outcome.status, traceId: outcome.traceId, ...(outcome.retryAfterSeconds !== undefined ? { retryAfter: outcome.retryAfterSeconds } : {}) };
   return err;
 }

@@ -182,8 +182,8 @@ export class TracingIoAdapter extends IoAdapter {
     if (new URLSearchParams((req.url ?? '').split('?')[1] ?? '').has('sid')) return next();
     const request: WsHandshakeRequest = { headers: req.headers, url: req.url ?? '/', remoteAddress: req.socket.remoteAddress, transport: 'socket.io', auth: undefined, raw: req };
     core.guard.checkTransport(request, path).then(
-      (refusal) => (refusal ? answerRefusal(res, refusal.status, refusal.traceId, refusal.hint) : next()),
-      () => answerRefusal(res, 500, undefined, undefined),
+      (refusal) => (refusal ? answerRefusal(res, refusal.status, refusal.traceId, refusal.hint, refusal.retryAfterSeconds) : next()),
+      () => answerRefusal(res, 500, undefined, undefined, undefined),
     );
   }
 
@@ -272,10 +272,11 @@ function splitArguments(all: unknown[]): { data: unknown; meta: unknown; ack: Ws
  * the response; on a websocket upgrade engine.io hands middlewares a stand-in
  * response that cannot write, so the status line goes to the raw socket.
  */
-function answerRefusal(res: ServerResponse, status: number, traceId: string | undefined, hint: string | undefined): void {
+function answerRefusal(res: ServerResponse, status: number, traceId: string | undefined, hint: string | undefined, retryAfterSeconds: number | undefined): void {
   const body = hint ?? STATUS_CODES[status] ?? '';
   const headers: Record<string, string | number> = { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(body), Connection: 'close' };
   if (traceId) headers['X-Trace-ID'] = traceId;
+  if (retryAfterSeconds !== undefined) headers['Retry-After'] = retryAfterSeconds;
   if (res instanceof ServerResponse) {
     res.writeHead(status, headers);
     res.end(body);

@@ -69,6 +69,8 @@ export class TracingWsAdapter extends WsAdapter {
     const server: WebSocketServer = super.create(port, {
       ...options,
       maxPayload: (options?.maxPayload as number | undefined) ?? core.options.maxPayloadBytes,
+      // Pings are answered by the lifecycle's rule (rate limit, send buffer), not blindly by ws.
+      autoPong: false,
       verifyClient: (info: { req: IncomingMessage }, done: VerifyCallback) => this.verify(core, info.req as UpgradeRequest, path, done),
       // A bearer token offered as a subprotocol is a credential, never the protocol
       // to select: pick another offered one (browsers refuse a 101 that selects none).
@@ -151,6 +153,9 @@ export class TracingWsAdapter extends WsAdapter {
     const { lifecycle } = core;
     const state = lifecycle.open(new WsSocketConnection(socket), handshake);
     socket.on('pong', () => lifecycle.heard(state));
+    socket.on('ping', (data: Buffer) => {
+      if (lifecycle.pinged(state)) socket.pong(data);
+    });
     socket.on('error', (err: Error & { code?: string }) => {
       if (err.code === PAYLOAD_TOO_LARGE) lifecycle.payloadTooLarge(state);
       else lifecycle.protocolError(state, err, err.code === INVALID_UTF8 ? WS_CLOSE_CODES.invalidPayload : WS_CLOSE_CODES.protocolError);
@@ -170,7 +175,9 @@ export class TracingWsAdapter extends WsAdapter {
           });
           done(true);
         } else {
-          done(false, outcome.status, outcome.hint ?? STATUS_CODES[outcome.status], { 'X-Trace-ID': outcome.traceId });
+          const headers: Record<string, string> = { 'X-Trace-ID': outcome.traceId };
+          if (outcome.retryAfterSeconds !== undefined) headers['Retry-After'] = String(outcome.retryAfterSeconds);
+          done(false, outcome.status, outcome.hint ?? STATUS_CODES[outcome.status], headers);
         }
       },
       () => done(false, 500, STATUS_CODES[500]),

@@ -13,6 +13,7 @@ export default {
     '^@tracing-ws/nestjs/socket\\.io$': '<rootDir>/libs/tracing-ws/src/transports/socket.io/index.ts',
     '^@tracing-ws/nestjs/composite$': '<rootDir>/libs/tracing-ws/src/composite/index.ts',
     '^@tracing-ws/client$': '<rootDir>/libs/tracing-ws-client/src/index.ts',
+    '^@tracing-ws/client/socket\\.io$': '<rootDir>/libs/tracing-ws-client/src/socket.io/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   transform: {

@@ -38,6 +38,7 @@ const VALUES = [
   'WsContextService',
   'WsForceSampler',
   'WsHandshakeGuard',
+  'WsSessionSampler',
   'WsTracingInterceptor',
   'redactUrlSecrets',
   'wsLogMixin',

@@ -3,7 +3,8 @@ import { PrometheusModule } from '@willsoto/nestjs-prometheus';
 import { LoggerModule } from 'nestjs-pino';
 import { pino } from 'pino';
 import { TracingWsModule, WS_LOG_REDACT_PATHS, wsLogMixin, wsRequestSerializer } from '@tracing-ws/nestjs';
-import { ChatGateway } from './chat/chat.gateway.js';
+import { ChatRooms } from './chat/chat.rooms.js';
+import { chatGateway } from './chat/chat.transport.js';
 import { ModerationClient, ModerationController } from './chat/moderation.js';
 import { RoomsController } from './chat/rooms.controller.js';
 import { loadConfig } from './config.js';
@@ -56,6 +57,7 @@ class AuthModule {}
     }),
   ],
   controllers: [RoomsController, ModerationController],
-  providers: [ChatGateway, ModerationClient],
+  // The chat on the transport TRANSPORT names (ws by default).
+  providers: [chatGateway(config.transport), ChatRooms, ModerationClient],
 })
 export class AppModule {}

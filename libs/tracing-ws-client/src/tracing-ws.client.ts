@@ -6,7 +6,7 @@ import { checkHandshake, type WsCheckVerdict, type WsRefusal } from './ws-handsh
 import { WsMessages } from './ws-error.messages.js';
 import { WS_CLIENT_ERROR_CODES as E, WS_CLOSE_CODES, parseFrame, readErrorData, type WsFrame } from './ws-protocol.js';
 import { resolveClientOptions, type ResolvedClientOptions, type TracingWsClientOptions } from './tracing-ws-client.options.js';
-import { formatTraceparent, newSpanId, newTraceId, normalizeTraceId } from './trace-context.js';
+import { formatTraceparent, messageTrace, newSpanId, newTraceId, normalizeTraceId } from './trace-context.js';
 import { TypedEmitter, type WsListener } from './typed.emitter.js';
 import { WsHeartbeat } from './ws-heartbeat.js';
 import { buildSocketUrl } from './ws-url.js';
@@ -160,16 +160,9 @@ export class TracingWsClient extends TypedEmitter<WsClientEvents> {
   send(event: string, data?: unknown, options: WsSendOptions = {}): WsSentMessage {
     const socket = this.socket;
     if (!socket || socket.readyState !== OPEN || this.currentState !== 'open') throw this.clientError(E.notConnected, 'The socket is not open', true, event);
-    let traceId: string;
-    if (options.traceId !== undefined) {
-      const normalized = normalizeTraceId(options.traceId);
-      if (!normalized) throw new Error('TracingWsClient.send: traceId must be 32 hex characters (not all zeros) or a UUID');
-      traceId = normalized;
-    } else {
-      traceId = this.options.messageTrace === 'connection' ? this.currentTraceId : newTraceId();
-    }
+    const fallback = (): string => (this.options.messageTrace === 'connection' ? this.currentTraceId : newTraceId());
+    const { traceId, traceparent } = messageTrace(options.traceId, fallback, this.options.sampled, 'TracingWsClient.send');
     const id = `${this.idPrefix}-${(++this.sequence).toString(36)}`;
-    const traceparent = formatTraceparent(traceId, newSpanId(), this.options.sampled);
     socket.send(JSON.stringify({ event, data, meta: { id, traceparent } }));
     return { id, traceId, traceparent };
   }

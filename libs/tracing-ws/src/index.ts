@@ -50,6 +50,7 @@ export type { WsBroadcastBackendState, WsBroadcastTarget, WsOnlineConnection, Ws
 export { wsLogMixin } from './core/telemetry/ws-log.mixin.js';
 export { redactUrlSecrets, WS_LOG_REDACT_PATHS, wsRequestSerializer } from './core/telemetry/ws-log.redact.js';
 export { WsForceSampler, type WsSamplerLike } from './core/telemetry/ws-force.sampler.js';
+export { WsSessionSampler } from './core/telemetry/ws-session.sampler.js';
 
 // The ws transport
 export { TracingWsAdapter } from './transports/ws/tracing-ws.adapter.js';

@@ -239,6 +239,7 @@ export class WsMessageDispatcher {
     if (span.isRecording()) {
       if (exception instanceof Error) span.recordException(exception);
       span.setStatus({ code: SpanStatusCode.ERROR, message: mapped.code });
+      span.setAttribute(A.errorType, mapped.code);
     }
     connection.metrics.event(message.event).error(mapped.code);
     logMessageFailed(this.log.logger, mapped, exception, () => this.messageFields(message));

@@ -155,6 +155,7 @@ export class WsTracingInterceptor implements NestInterceptor {
     if (span.isRecording()) {
       if (exception instanceof Error) span.recordException(exception);
       span.setStatus({ code: SpanStatusCode.ERROR, message: mapped.code });
+      span.setAttribute(A.errorType, mapped.code);
     }
     this.connections.failed(mapped, exception, {
       connection: message.connection,

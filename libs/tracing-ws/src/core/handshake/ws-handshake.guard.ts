@@ -8,7 +8,7 @@ import { WS_LOG_FIELDS as F, WS_LOG_MESSAGES, WS_SPAN_ATTRIBUTES as A } from '..
 import { RESOLVED_OPTIONS, TRACER_NAME } from '../model/tracing-ws.tokens.js';
 import type { WsUser } from '../model/ws-connection.context.js';
 import type { WsHandshakeRequest } from '../model/ws-handshake.request.js';
-import type { WsTransportName } from '../model/ws-transport.js';
+import { WS_NETWORK_PROTOCOLS, type WsTransportName } from '../model/ws-transport.js';
 import { WS_HANDSHAKE_CHECK_SUFFIX } from '../model/ws-protocol.js';
 import type { ResolvedTracingWsOptions, WsAuthRequest } from '../options/tracing-ws.options.js';
 import { WsAdmission } from '../policy/ws-admission.js';
@@ -102,6 +102,10 @@ export class WsHandshakeGuard {
             [A.httpMethod]: 'GET',
             [A.urlPath]: urlPath,
             ...(remoteAddress ? { [A.clientAddress]: remoteAddress } : {}),
+            [A.networkProtocolName]: WS_NETWORK_PROTOCOLS[request.transport],
+            [A.networkTransport]: 'tcp',
+            ...(request.remoteAddress ? { [A.networkPeerAddress]: request.remoteAddress } : {}),
+            ...(request.remotePort !== undefined ? { [A.networkPeerPort]: request.remotePort } : {}),
             ...(userAgent ? { [A.userAgent]: userAgent } : {}),
             ...attributes,
           },
@@ -187,7 +191,7 @@ export class WsHandshakeGuard {
         span.setAttribute(A.httpStatusCode, 200);
         span.end();
       }
-      return { accepted: true, connectionId, traceId, span, user, remoteAddress, userAgent, origin, path, transport: request.transport, startedAt, forceSample };
+      return { accepted: true, connectionId, traceId, span, user, remoteAddress, peer: { address: request.remoteAddress, port: request.remotePort }, userAgent, origin, path, transport: request.transport, startedAt, forceSample };
     } catch (err) {
       // A faulty override must refuse one handshake, not crash the server.
       failures.push({ level: 'error', msg: WS_LOG_MESSAGES.handshakeRejected, err });
@@ -337,6 +341,7 @@ export class WsHandshakeGuard {
   private finishRejected(span: Span, path: string, transport: WsTransportName, startedAt: number, status: number, reason: WsRejectionReason, traceId: string, dryRun: boolean, remoteAddress: string | undefined): void {
     span.setAttribute(A.httpStatusCode, status);
     span.setAttribute(A.rejectionReason, reason);
+    span.setAttribute(A.errorType, reason);
     span.setStatus({ code: SpanStatusCode.ERROR, message: reason });
     span.end();
     const gateway = this.metrics.gateway(path, transport);

@@ -24,6 +24,8 @@ export interface WsAcceptedHandshake {
   readonly span: Span;
   readonly user: WsUser | undefined;
   readonly remoteAddress: string | undefined;
+  /** The TCP peer (a proxy's address behind one), for `network.peer.*`. */
+  readonly peer: { readonly address: string | undefined; readonly port: number | undefined };
   readonly userAgent: string | undefined;
   readonly origin: string | undefined;
   readonly path: string;

@@ -8,10 +8,10 @@ import type { WsAcceptedHandshake } from '../handshake/ws-handshake.outcome.js';
 import { sanitizeClientText } from '../model/client-text.js';
 import { WS_CONNECTION_CONTEXT } from '../model/tracing-ws.constants.js';
 import { TRACER_NAME } from '../model/tracing-ws.tokens.js';
-import { WS_EVENT_LABELS, WS_LOG_FIELDS as F, WS_LOG_MESSAGES, WS_SPAN_ATTRIBUTES as A } from '../model/tracing-ws.names.js';
+import { WS_EVENT_LABELS, WS_LINK_TYPES, WS_LOG_FIELDS as F, WS_LOG_MESSAGES, WS_SPAN_ATTRIBUTES as A } from '../model/tracing-ws.names.js';
 import type { WsConnectionContext, WsUserFields } from '../model/ws-connection.context.js';
 import { WS_CLOSE_CODES, WS_ERROR_CODES, type WsCloseInitiator } from '../model/ws-protocol.js';
-import { WS_MESSAGING_SYSTEMS, type WsTransportConnection } from '../model/ws-transport.js';
+import { WS_MESSAGING_SYSTEMS, WS_NETWORK_PROTOCOLS, type WsTransportConnection } from '../model/ws-transport.js';
 import { WsAbusePolicy } from '../policy/ws-abuse.policy.js';
 import { WsAdmission } from '../policy/ws-admission.js';
 import { WsBackpressure } from '../policy/ws-backpressure.js';
@@ -19,6 +19,9 @@ import { connectionLine, type WsLogFields } from '../telemetry/ws-log.fields.js'
 import { WsLogger } from '../telemetry/ws.logger.js';
 import { WsMetrics } from '../telemetry/ws.metrics.js';
 import { armExpiry } from './expiry-timer.js';
+
+/** Marks a link to the handshake span, for `WsSessionSampler`. */
+const HANDSHAKE_LINK_ATTRIBUTES = Object.freeze({ [A.linkType]: WS_LINK_TYPES.handshake });
 
 /** Longest close reason a peer may send (RFC 6455: 123 bytes). */
 const MAX_CLOSE_REASON = 123;
@@ -76,10 +79,15 @@ export class WsConnectionLifecycle {
         [A.messagingSystem]: WS_MESSAGING_SYSTEMS[handshake.transport],
         [A.messagingOperationType]: 'process',
         [A.messagingOperationName]: 'process',
+        [A.messagingClientId]: context.connectionId,
+        [A.networkProtocolName]: WS_NETWORK_PROTOCOLS[handshake.transport],
+        [A.networkTransport]: 'tcp',
+        ...(handshake.peer.address ? { [A.networkPeerAddress]: handshake.peer.address } : {}),
+        ...(handshake.peer.port !== undefined ? { [A.networkPeerPort]: handshake.peer.port } : {}),
         [A.connectionId]: context.connectionId,
         [A.connectionTraceId]: context.traceId,
       }),
-      handshakeLinks: trace.isSpanContextValid(handshakeSpanContext) ? [{ context: handshakeSpanContext }] : undefined,
+      handshakeLinks: trace.isSpanContextValid(handshakeSpanContext) ? [{ context: handshakeSpanContext, attributes: HANDSHAKE_LINK_ATTRIBUTES }] : undefined,
       store: { [WS_CONNECTION_CONTEXT]: context },
       reportHookError: (err, hook) => this.hookFailed(state, err, hook),
       handlers: new Map(),

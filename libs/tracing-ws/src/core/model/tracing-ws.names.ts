@@ -87,9 +87,22 @@ export const WS_SPAN_ATTRIBUTES = {
   httpMethod: 'http.request.method',
   urlPath: 'url.path',
   messagingBatchCount: 'messaging.batch.message_count',
+  messagingClientId: 'messaging.client.id',
+  networkProtocolName: 'network.protocol.name',
+  networkTransport: 'network.transport',
+  networkPeerAddress: 'network.peer.address',
+  networkPeerPort: 'network.peer.port',
+  errorType: 'error.type',
   forceSample: 'ws.force_sample',
+  linkType: 'ws.link.type',
   broadcastInstanceId: 'ws.broadcast.instance_id',
   broadcastOriginInstanceId: 'ws.broadcast.origin_instance_id',
+} as const;
+
+/** Values of the `ws.link.type` link attribute: what a span's link points at. */
+export const WS_LINK_TYPES = {
+  /** A message span's link to its connection's handshake span (what `WsSessionSampler` follows). */
+  handshake: 'handshake',
 } as const;
 
 /** Pino log field names (OpenTelemetry log data model names for the trace fields). */

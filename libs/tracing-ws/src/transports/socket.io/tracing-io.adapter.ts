@@ -180,7 +180,7 @@ export class TracingIoAdapter extends IoAdapter {
    */
   private checkRequest(core: Core, req: IncomingMessage, res: ServerResponse, path: string, next: (err?: unknown) => void): void {
     if (new URLSearchParams((req.url ?? '').split('?')[1] ?? '').has('sid')) return next();
-    const request: WsHandshakeRequest = { headers: req.headers, url: req.url ?? '/', remoteAddress: req.socket.remoteAddress, transport: 'socket.io', auth: undefined, raw: req };
+    const request: WsHandshakeRequest = { headers: req.headers, url: req.url ?? '/', remoteAddress: req.socket.remoteAddress, remotePort: req.socket.remotePort, transport: 'socket.io', auth: undefined, raw: req };
     core.guard.checkTransport(request, path).then(
       (refusal) => (refusal ? answerRefusal(res, refusal.status, refusal.traceId, refusal.hint, refusal.retryAfterSeconds) : next()),
       () => answerRefusal(res, 500, undefined, undefined, undefined),
@@ -252,7 +252,8 @@ export class TracingIoAdapter extends IoAdapter {
 function handshakeRequestOf(socket: Socket): WsHandshakeRequest {
   const { handshake } = socket;
   const auth = typeof handshake.auth === 'object' && handshake.auth !== null ? (handshake.auth as Record<string, unknown>) : undefined;
-  return { headers: handshake.headers, url: handshake.url, remoteAddress: socket.conn.remoteAddress, transport: 'socket.io', auth, raw: socket };
+  const tcp = (socket.conn as unknown as { request?: IncomingMessage }).request?.socket;
+  return { headers: handshake.headers, url: handshake.url, remoteAddress: socket.conn.remoteAddress, remotePort: tcp?.remotePort, transport: 'socket.io', auth, raw: socket };
 }
 
 /**

@@ -208,7 +208,7 @@ export class TracingWsAdapter extends WsAdapter {
 
 /** The upgrade request as the core's guard reads it. */
 function handshakeRequestOf(req: IncomingMessage): WsHandshakeRequest {
-  return { headers: req.headers, url: req.url ?? '/', remoteAddress: req.socket.remoteAddress, transport: 'ws', auth: undefined, raw: req };
+  return { headers: req.headers, url: req.url ?? '/', remoteAddress: req.socket.remoteAddress, remotePort: req.socket.remotePort, transport: 'ws', auth: undefined, raw: req };
 }
 
 /** The core states of a server's sockets (those this adapter accepted). */

@@ -28,6 +28,13 @@ describe('the library keeps its layers', () => {
     expect([...fromIo].filter((p) => ws.includes(p))).toEqual([]);
   });
 
+  it('loads both transports from the composite entry point only: no transport imports it', () => {
+    const fromComposite = packagesReachableFrom('composite/index.ts', files);
+    expect(fromComposite.has('@nestjs/platform-ws') && fromComposite.has('@nestjs/platform-socket.io')).toBe(true);
+    const intoComposite = files.filter((f) => !f.path.startsWith('composite/') && f.imports.some((spec) => spec.includes('composite/')));
+    expect(intoComposite.map((f) => f.path)).toEqual([]);
+  });
+
   it('keeps the ws packages out of every core file', () => {
     const core = files.filter((f) => f.path.startsWith('core/'));
     expect(core.length).toBeGreaterThan(30);

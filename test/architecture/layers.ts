@@ -17,6 +17,7 @@ export const LAYERS = [
   'core/lifecycle',
   'core/module',
   'transports/*',
+  'composite',
   'index.ts',
 ] as const;
 

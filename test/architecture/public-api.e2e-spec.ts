@@ -1,11 +1,13 @@
 import { describe, expect, it } from '@jest/globals';
 import * as api from '@tracing-ws/nestjs';
+import * as compositeEntry from '@tracing-ws/nestjs/composite';
 import * as wsEntry from '@tracing-ws/nestjs/ws';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import ts from 'typescript';
 
 const INDEX = join(import.meta.dirname, '../../libs/tracing-ws/src/index.ts');
+const COMPOSITE = join(import.meta.dirname, '../../libs/tracing-ws/src/composite/index.ts');
 
 /** Every name the package exports, values and types, as the compiler sees them. */
 function exportedNames(entry: string): { values: string[]; types: string[] } {
@@ -104,5 +106,12 @@ describe('the public API of @tracing-ws/nestjs', () => {
   it('gives each transport its own entry point: @tracing-ws/nestjs/ws is the adapter the root re-exports', () => {
     expect(Object.keys(wsEntry)).toEqual(['TracingWsAdapter']);
     expect(wsEntry.TracingWsAdapter).toBe(api.TracingWsAdapter);
+  });
+
+  it('exports the composite adapter from @tracing-ws/nestjs/composite, documented in the README', () => {
+    expect(exportedNames(COMPOSITE)).toEqual({ values: ['TracingCompositeAdapter'], types: ['TracingCompositeAdapterOptions', 'WsTransportName'] });
+    expect(Object.keys(compositeEntry)).toEqual(['TracingCompositeAdapter']);
+    const readme = readFileSync(join(import.meta.dirname, '../../README.md'), 'utf8');
+    for (const name of ['TracingCompositeAdapter', 'TracingCompositeAdapterOptions', 'WsTransportName']) expect(readme).toContain(`\`${name}\``);
   });
 });

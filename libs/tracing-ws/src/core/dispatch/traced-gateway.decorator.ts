@@ -10,7 +10,13 @@ type Hook = (this: unknown, socket: unknown, ...rest: unknown[]) => unknown;
  */
 function guardHook(prototype: Record<string, unknown>, name: 'handleConnection' | 'handleDisconnect'): void {
   const original = prototype[name];
-  if (typeof original !== 'function') return;
+  if (typeof original !== 'function') {
+    // Nest resolves a request-scoped gateway per connection when a hook runs; if the
+    // instance cannot be built, it hands the error to the hook's exception filters,
+    // but rethrows it (an unhandled rejection) when the gateway has no such hook.
+    prototype[name] = function noHook(): void {};
+    return;
+  }
   // A socket of another adapter has no lifecycle to report to: its hook's error is dropped, not thrown.
   const report = (socket: unknown, err: unknown) => getConnectionState(socket)?.reportHookError(err, name);
   prototype[name] = function (this: unknown, socket: unknown, ...rest: unknown[]) {

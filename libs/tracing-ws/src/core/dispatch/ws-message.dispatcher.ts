@@ -10,7 +10,7 @@ import { WS_EVENT_LABELS, WS_LOG_FIELDS as F, WS_LOG_MESSAGES, WS_SPAN_ATTRIBUTE
 import { RESOLVED_OPTIONS, TRACER_NAME } from '../model/tracing-ws.tokens.js';
 import { currentWsStore, type WsClsStore } from '../model/ws-cls.store.js';
 import type { WsMessageContext } from '../model/ws-connection.context.js';
-import { WS_ERROR_CODES, type WsErrorData, type WsFrameMeta } from '../model/ws-protocol.js';
+import { WS_ERROR_CODES, type WsFrameMeta } from '../model/ws-protocol.js';
 import type { WsAck } from '../model/ws-transport.js';
 import type { ResolvedTracingWsOptions } from '../options/tracing-ws.options.js';
 import { WsAbusePolicy } from '../policy/ws-abuse.policy.js';
@@ -170,16 +170,18 @@ export class WsMessageDispatcher {
    * Records a failed message and sends its error frame; called by
    * {@link TracingWsExceptionFilter} with the handler's `args`. Outside a traced
    * message, a client of another adapter (a guard's refusal, before
-   * `WsTracingInterceptor` runs) is recorded and answered on its own connection.
+   * `WsTracingInterceptor` runs) is recorded and answered on its own connection;
+   * a connection of ours is reported as its connection hook's failure.
    */
   handleException(exception: unknown, client: unknown, args: readonly unknown[]): void {
     const message = currentWsStore(this.cls)?.[WS_MESSAGE_CONTEXT];
     if (message instanceof InFlightMessage && message.connection.transport.client === client) return this.fail(message, exception);
-    const mapped = mapWsException(exception);
-    const data: WsErrorData = { code: mapped.code, message: mapped.message, retryable: mapped.retryable };
     const state = getConnectionState(client);
     if (state) {
-      this.sender.send(state, { kind: 'error', data, meta: {}, ack: undefined }, WS_EVENT_LABELS.error);
+      // Outside a message, a connection of ours reaches a filter only from a connection
+      // hook of a request-scoped gateway whose instance could not be built (Nest catches
+      // that itself): a failed handleConnection (1011), or handleDisconnect once closed.
+      state.reportHookError(exception, state.closed ? 'handleDisconnect' : 'handleConnection');
       return;
     }
     this.foreign.failedUntraced(exception, client, args);

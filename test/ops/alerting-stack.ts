@@ -155,30 +155,32 @@ export function writeAlertmanagerConfig(dir: string, receiverUrl: string, speedU
   return path;
 }
 
-/** Prometheus on a free loopback port, from the sped-up shipped config, its TSDB in `dir`. */
-export async function startPrometheus(dir: string, targets: { sample: string; alertmanager: string }, speedUp: number): Promise<ServiceProcess> {
-  if (!PROMETHEUS) throw new Error(`prometheus is not installed (${ALERTING_INSTALL})`);
-  const config = writePrometheusConfig(dir, targets, speedUp);
+/** `binary` on a free loopback port (`args` given its host:port), ready. */
+async function startOnFreePort(name: string, binary: string | undefined, args: (address: string) => string[]): Promise<ServiceProcess> {
+  if (!binary) throw new Error(`${name} is not installed (${ALERTING_INSTALL})`);
   const address = `127.0.0.1:${await freePort()}`;
-  return ServiceProcess.start(
-    'prometheus',
-    PROMETHEUS,
-    [`--config.file=${config}`, `--storage.tsdb.path=${join(dir, 'prometheus-data')}`, `--web.listen-address=${address}`],
-    `http://${address}`,
-  );
+  return ServiceProcess.start(name, binary, args(address), `http://${address}`);
+}
+
+/** Prometheus on a free loopback port, from the sped-up shipped config, its TSDB in `dir`. */
+export function startPrometheus(dir: string, targets: { sample: string; alertmanager: string }, speedUp: number): Promise<ServiceProcess> {
+  const config = writePrometheusConfig(dir, targets, speedUp);
+  return startOnFreePort('prometheus', PROMETHEUS, (address) => [
+    `--config.file=${config}`,
+    `--storage.tsdb.path=${join(dir, 'prometheus-data')}`,
+    `--web.listen-address=${address}`,
+  ]);
 }
 
 /** Alertmanager on a free loopback port, from the sped-up shipped config, clustering off, its data in `dir`. */
-export async function startAlertmanager(dir: string, receiverUrl: string, speedUp: number): Promise<ServiceProcess> {
-  if (!ALERTMANAGER) throw new Error(`alertmanager is not installed (${ALERTING_INSTALL})`);
+export function startAlertmanager(dir: string, receiverUrl: string, speedUp: number): Promise<ServiceProcess> {
   const config = writeAlertmanagerConfig(dir, receiverUrl, speedUp);
-  const address = `127.0.0.1:${await freePort()}`;
-  return ServiceProcess.start(
-    'alertmanager',
-    ALERTMANAGER,
-    [`--config.file=${config}`, `--storage.path=${join(dir, 'alertmanager-data')}`, `--web.listen-address=${address}`, '--cluster.listen-address='],
-    `http://${address}`,
-  );
+  return startOnFreePort('alertmanager', ALERTMANAGER, (address) => [
+    `--config.file=${config}`,
+    `--storage.path=${join(dir, 'alertmanager-data')}`,
+    `--web.listen-address=${address}`,
+    '--cluster.listen-address=',
+  ]);
 }
 
 /** The result of an instant query: one entry per series, its labels and value. */

@@ -21,7 +21,12 @@ const compose = parse(read('docker-compose.yml')) as { services: Record<string, 
 const services = compose.services;
 const serviceNames = Object.keys(services);
 const dockerfile = read('Dockerfile');
-const prometheus = parse(read('deploy/prometheus/prometheus.yml')) as { rule_files: string[]; scrape_configs: Array<{ job_name: string; metrics_path: string; static_configs: Array<{ targets: string[] }> }> };
+const prometheus = parse(read('deploy/prometheus/prometheus.yml')) as {
+  rule_files: string[];
+  scrape_configs: Array<{ job_name: string; metrics_path: string; static_configs: Array<{ targets: string[] }> }>;
+  alerting: { alertmanagers: Array<{ static_configs: Array<{ targets: string[] }> }> };
+};
+const alertmanager = parse(read('deploy/alertmanager/alertmanager.yml')) as { templates: string[]; receivers: Array<{ slack_configs?: Array<{ api_url_file?: string }> }> };
 const datasources = parse(read('deploy/grafana/provisioning/datasources/datasources.yml')) as { datasources: Array<{ uid: string; type: string; url: string }> };
 const dashboardProviders = parse(read('deploy/grafana/provisioning/dashboards/dashboards.yml')) as { providers: Array<{ options: { path: string } }> };
 
@@ -49,8 +54,8 @@ const repoPathOf = (service: Service, containerPath: string): string | undefined
 };
 
 describe('docker-compose.yml and the Dockerfile (validated without Docker)', () => {
-  it('runs the sample, Redis, Jaeger (OTLP), Prometheus and Grafana', () => {
-    expect(serviceNames.sort()).toEqual(['grafana', 'jaeger', 'prometheus', 'redis', 'sample']);
+  it('runs the sample, Redis, Jaeger (OTLP), Prometheus, Alertmanager and Grafana', () => {
+    expect(serviceNames.sort()).toEqual(['alertmanager', 'grafana', 'jaeger', 'prometheus', 'redis', 'sample']);
     expect(services.sample!.build).toEqual({ context: '.', dockerfile: 'Dockerfile' });
   });
 
@@ -114,6 +119,22 @@ describe('docker-compose.yml and the Dockerfile (validated without Docker)', () 
     expect(config).toBe(join('deploy', 'prometheus', 'prometheus.yml'));
     for (const rules of prometheus.rule_files) expect(existsSync(join(ROOT, 'deploy', 'prometheus', rules))).toBe(true);
     expect(portsOf(service)).toEqual([{ host: 9090, container: 9090 }]);
+  });
+
+  it('sends Prometheus alerts to the Alertmanager service, which reads the shipped config', () => {
+    const targets = prometheus.alerting.alertmanagers.flatMap((a) => a.static_configs.flatMap((c) => c.targets));
+    expect(targets).toEqual(['alertmanager:9093']);
+    const service = services.alertmanager!;
+    expect(portsOf(service)).toEqual([{ host: 9093, container: 9093 }]);
+    expect(Object.values(services.prometheus!.depends_on ?? {})).toContain('alertmanager');
+    // The image's default command reads /etc/alertmanager/alertmanager.yml.
+    expect(repoPathOf(service, '/etc/alertmanager/alertmanager.yml')).toBe(join('deploy', 'alertmanager', 'alertmanager.yml'));
+    for (const template of alertmanager.templates) expect(existsSync(join(ROOT, 'deploy', 'alertmanager', template))).toBe(true);
+    // The webhook URL is a secret: read from a file in the mounted folder, never committed.
+    const urlFiles = alertmanager.receivers.flatMap((r) => (r.slack_configs ?? []).map((c) => c.api_url_file));
+    expect(urlFiles).toEqual(['/etc/alertmanager/team-chat-webhook-url']);
+    const urlFile = repoPathOf(service, urlFiles[0]!)!;
+    expect(read('deploy/alertmanager/.gitignore').split('\n')).toContain(relative(join('deploy', 'alertmanager'), urlFile));
   });
 
   it('provisions Grafana with the data sources and the dashboard', () => {

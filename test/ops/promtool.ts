@@ -1,6 +1,5 @@
 import { spawn } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
-import { delimiter, join } from 'node:path';
+import { findBinary } from '../support/binaries.js';
 
 /** Result of one promtool run. */
 export interface PromtoolResult {
@@ -11,17 +10,7 @@ export interface PromtoolResult {
 
 /** promtool from $PROMTOOL, the PATH, or the Debian package's /usr/bin/promtool; undefined when absent. */
 export function findPromtool(): string | undefined {
-  const candidates = [process.env.PROMTOOL, ...(process.env.PATH ?? '').split(delimiter).map((d) => d && join(d, 'promtool')), '/usr/bin/promtool'];
-  for (const candidate of candidates) {
-    if (!candidate) continue;
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not there: next candidate
-    }
-  }
-  return undefined;
+  return findBinary('PROMTOOL', ['promtool']);
 }
 
 export const PROMTOOL = findPromtool();

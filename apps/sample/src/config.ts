@@ -39,6 +39,12 @@ export interface SampleConfig {
    * `/chat` on `/socket.io/`). One per process: Nest takes one WebSocket adapter per app.
    */
   transport: SampleTransport;
+  /**
+   * `MODERATION_URL`: the moderation service's check endpoint (POST `{ text }`, answers
+   * `{ allowed }`); unset: this app's own stand-in, `/moderation/check` on its port.
+   * A moderation service that fails makes `message` fail with `INTERNAL`.
+   */
+  moderationUrl: string | undefined;
 }
 
 /** Parses `token:user` pairs, comma separated. */
@@ -80,5 +86,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): SampleConfig {
     redisPresenceTtlMs: env.REDIS_PRESENCE_TTL_MS ? Number(env.REDIS_PRESENCE_TTL_MS) : undefined,
     maxConnectionsPerIp: wholeNumber('MAX_CONNECTIONS_PER_IP', env.MAX_CONNECTIONS_PER_IP, 100),
     transport: oneOf('TRANSPORT', env.TRANSPORT || 'ws', SAMPLE_TRANSPORTS),
+    moderationUrl: env.MODERATION_URL || undefined,
   };
 }

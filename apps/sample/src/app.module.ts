@@ -4,7 +4,7 @@ import { LoggerModule } from 'nestjs-pino';
 import { pino } from 'pino';
 import { TracingWsModule, WS_LOG_REDACT_PATHS, wsLogMixin, wsRequestSerializer } from '@tracing-ws/nestjs';
 import { ChatRooms } from './chat/chat.rooms.js';
-import { chatGateway } from './chat/chat.transport.js';
+import { chatGateways } from './chat/chat.transport.js';
 import { ModerationClient, ModerationController } from './chat/moderation.js';
 import { RoomsController } from './chat/rooms.controller.js';
 import { loadConfig } from './config.js';
@@ -58,6 +58,6 @@ class AuthModule {}
   ],
   controllers: [RoomsController, ModerationController],
   // The chat on the transport TRANSPORT names (ws by default).
-  providers: [chatGateway(config.transport), ChatRooms, ModerationClient],
+  providers: [...chatGateways(config.transport), ChatRooms, ModerationClient],
 })
 export class AppModule {}

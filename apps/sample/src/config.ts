@@ -6,7 +6,7 @@ export type MessageLogLevel = NonNullable<TracingWsModuleOptions['messageLogLeve
 const MESSAGE_LOG_LEVELS: readonly MessageLogLevel[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'];
 
 /** The transports the chat can be served on. */
-export const SAMPLE_TRANSPORTS = ['ws', 'socket.io'] as const;
+export const SAMPLE_TRANSPORTS = ['ws', 'socket.io', 'both'] as const;
 export type SampleTransport = (typeof SAMPLE_TRANSPORTS)[number];
 
 /** The sample's settings, all from the environment, with embedded defaults. */
@@ -35,8 +35,9 @@ export interface SampleConfig {
    */
   maxConnectionsPerIp: number;
   /**
-   * `TRANSPORT`: `ws` (ws://host/chat, the chat page) or `socket.io` (namespace
-   * `/chat` on `/socket.io/`). One per process: Nest takes one WebSocket adapter per app.
+   * `TRANSPORT`: `ws` (ws://host/chat, the chat page), `socket.io` (namespace
+   * `/chat` on `/socket.io/`, the page on socket.io), or `both` (the two on the same
+   * port through `TracingCompositeAdapter`; the page uses ws).
    */
   transport: SampleTransport;
   /**

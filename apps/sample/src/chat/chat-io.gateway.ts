@@ -11,7 +11,8 @@ import { ChatRooms } from './chat.rooms.js';
  * instead, so these handlers return plain objects.
  */
 @TracedGateway()
-@WebSocketGateway({ namespace: '/chat' })
+// `transport` tells the composite adapter (TRANSPORT=both) which transport serves it.
+@WebSocketGateway({ namespace: '/chat', transport: 'socket.io' })
 export class ChatIoGateway {
   constructor(private readonly chat: ChatRooms) {}
 

@@ -4,12 +4,13 @@ import { ChatIoGateway } from './chat-io.gateway.js';
 import { ChatGateway } from './chat.gateway.js';
 
 /**
- * The chat gateway of `transport`. Only that one is registered: an adapter serves
- * every gateway of the app, and the ws adapter would mount a socket.io gateway
- * (it has no `path`, only a namespace) on `/`.
+ * The chat gateways of `transport`. With one transport only its gateway is
+ * registered: an adapter serves every gateway of the app, and the ws adapter
+ * would mount a socket.io gateway (it has no `path`, only a namespace) on `/`.
  */
-export function chatGateway(transport: SampleTransport): Type {
-  return transport === 'socket.io' ? ChatIoGateway : ChatGateway;
+export function chatGateways(transport: SampleTransport): Type[] {
+  if (transport === 'both') return [ChatGateway, ChatIoGateway];
+  return [transport === 'socket.io' ? ChatIoGateway : ChatGateway];
 }
 
 /**
@@ -17,6 +18,11 @@ export function chatGateway(transport: SampleTransport): Type {
  * socket.io entry is loaded only when it is used: an app on ws never loads socket.io.
  */
 export async function chatAdapter(app: INestApplicationContext, transport: SampleTransport): Promise<WebSocketAdapter> {
+  if (transport === 'both') {
+    // One upgrade router for both: ws at /chat, socket.io at /socket.io/ (namespace /chat).
+    const { TracingCompositeAdapter } = await import('@tracing-ws/nestjs/composite');
+    return new TracingCompositeAdapter(app);
+  }
   if (transport === 'socket.io') {
     const { TracingIoAdapter } = await import('@tracing-ws/nestjs/socket.io');
     return new TracingIoAdapter(app);

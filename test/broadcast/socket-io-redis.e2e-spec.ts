@@ -1,5 +1,5 @@
 import { afterAll, afterEach, beforeAll, expect, it } from '@jest/globals';
-import type { INestApplication } from '@nestjs/common';
+import { Controller, Param, Post, type INestApplication } from '@nestjs/common';
 import { ConnectedSocket, MessageBody, SubscribeMessage, WebSocketGateway, WebSocketServer } from '@nestjs/websockets';
 import { SpanKind } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
@@ -40,6 +40,18 @@ class IoRoomsGateway {
   say(@MessageBody() data: { room: string; text: string }) {
     this.nsp.to(data.room).emit('said', { room: data.room, text: data.text });
     return { sent: true };
+  }
+}
+
+/** A broadcast that no socket message started: an HTTP request. */
+@Controller('rooms')
+class AnnounceController {
+  constructor(private readonly gateway: IoRoomsGateway) {}
+
+  @Post(':room/announce')
+  announce(@Param('room') room: string) {
+    this.gateway.nsp.to(room).emit('announce', { room });
+    return { ok: true };
   }
 }
 
@@ -97,6 +109,7 @@ async function start(instanceId: string, traced: boolean): Promise<Instance> {
   try {
     const app = await startApp({
       gateways: [IoRoomsGateway],
+      controllers: [AnnounceController],
       tracing: { broadcast: { instanceId }, authenticate: ({ token }) => (token ? { id: token } : null) },
       adapter: (nest) => new RedisIoAdapter(nest, factory),
     });
@@ -228,6 +241,18 @@ describeWithRedis('socket.io over @socket.io/redis-adapter: broadcasts across in
     expect(line).toMatchObject({ event: 'said', room: 'r2', recipients: 2, origin_instance_id: 'io-a', transport: 'socket.io', path: '/chat' });
     expect(line.lag_ms).toEqual(expect.any(Number));
     await logs.waitFor({ msg: 'ws.broadcast', instance_id: 'io-a', trace_id: traceId, recipients: 1 });
+  });
+
+  it('traces a broadcast an HTTP controller starts the same way', async () => {
+    const b1 = await connect(b, 'gus', ['r6']);
+    expect((await fetch(`${a.app.httpUrl}/rooms/r6/announce`, { method: 'POST' })).status).toBe(201);
+    const got = await waitFor(() => b1.events.find((e) => e.event === 'announce'), 5000, 'the announce on b');
+    expect(got.args).toEqual([{ room: 'r6' }]);
+    const send = await telemetry.waitForSpan((s) => s.name === 'send announce' && on('io-a')(s));
+    const deliver = await telemetry.waitForSpan((s) => s.name === 'process announce' && on('io-b')(s));
+    expect(deliver.spanContext().traceId).toBe(send.spanContext().traceId);
+    expect(deliver.parentSpanContext?.spanId).toBe(send.spanContext().spanId);
+    expect(deliver.attributes['messaging.batch.message_count']).toBe(1);
   });
 
   it('carries the trace in the flags the Redis adapter publishes, and nothing in the packet (the pinned internals)', async () => {

@@ -12,6 +12,7 @@ export default {
     '^@tracing-ws/nestjs/ws$': '<rootDir>/libs/tracing-ws/src/transports/ws/index.ts',
     '^@tracing-ws/nestjs/socket\\.io$': '<rootDir>/libs/tracing-ws/src/transports/socket.io/index.ts',
     '^@tracing-ws/client$': '<rootDir>/libs/tracing-ws-client/src/index.ts',
+    '^@tracing-ws/client/socket\\.io$': '<rootDir>/libs/tracing-ws-client/src/socket.io/index.ts',
     '^(\\.{1,2}/.*)\\.js$': '$1',
   },
   transform: {

@@ -1,6 +1,7 @@
 // Soak test (not part of npm test): 1,000 connections for 60 s against the
 // resilience fixture app, mixing good clients, garbage senders, silent peers
-// (no pongs) and slow readers (stop reading their socket). Loopback only,
+// (no pongs), slow readers (stop reading their socket) and ping flooders (ping
+// without end and never read). Loopback only,
 // bounded in time and count. Prints sent vs delivered for good clients (must be
 // equal), server RSS before and after, and every ws_ counter.
 //
@@ -40,8 +41,8 @@ const scrape = async () => (await fetch(`http://${base}/metrics`)).text();
 const metric = (text, name) => text.split('\n').filter((l) => l.startsWith(name)).map((l) => Number(l.split(' ').pop())).reduce((a, b) => a + b, 0);
 
 const before = await scrape();
-const stats = { good: { sent: 0, delivered: 0 }, garbage: { closed: 0 }, silent: { closed: 0 }, slow: { closed: 0 }, errors: 0 };
-const kinds = ['good', 'good', 'garbage', 'silent', 'slow'];
+const stats = { good: { sent: 0, delivered: 0 }, garbage: { closed: 0 }, silent: { closed: 0 }, slow: { closed: 0 }, pinger: { closed: 0 }, errors: 0 };
+const kinds = ['good', 'good', 'garbage', 'silent', 'slow', 'good', 'good', 'garbage', 'silent', 'pinger'];
 const sockets = [];
 const deadline = Date.now() + DURATION_MS;
 
@@ -66,6 +67,13 @@ function open(kind) {
       ws._socket.pause();
       const big = JSON.stringify({ event: 'echo', data: 'x'.repeat(32 * 1024) });
       const push = setInterval(() => (ws.readyState === WebSocket.OPEN && Date.now() < deadline ? ws.send(big) : clearInterval(push)), 20);
+    } else if (kind === 'pinger') {
+      ws._socket.pause();
+      // 500 pings every 50 ms (10,000/s), never reading a pong.
+      const flood = setInterval(() => {
+        if (ws.readyState !== WebSocket.OPEN || Date.now() > deadline) return clearInterval(flood);
+        for (let i = 0; i < 500; i++) ws.ping();
+      }, 50);
     }
   });
 }
@@ -85,7 +93,7 @@ server.kill('SIGTERM');
 const rss = (text) => (metric(text, 'process_resident_memory_bytes') / 1024 / 1024).toFixed(1);
 console.log(`connections ${CONNECTIONS} (${kinds.join('/')}), duration ${DURATION_MS / 1000}s`);
 console.log(`good clients: sent ${stats.good.sent}, delivered ${stats.good.delivered}${stats.good.sent === stats.good.delivered ? ' (equal)' : ' (MISMATCH)'}`);
-console.log(`closed by the server: garbage ${stats.garbage.closed}, silent ${stats.silent.closed}, slow ${stats.slow.closed}; client errors ${stats.errors}`);
+console.log(`closed by the server: garbage ${stats.garbage.closed}, silent ${stats.silent.closed}, slow ${stats.slow.closed}, ping flooders ${stats.pinger.closed}; client errors ${stats.errors}`);
 console.log(`server RSS: before ${rss(before)} MiB, after ${rss(after)} MiB`);
 for (const line of after.split('\n')) if (/^ws_[a-z_]+(_total)?(\{[^}]*\})? /.test(line) && !line.includes('_bucket') && (line.includes('_total') || line.startsWith('ws_connections_active'))) console.log(`  ${line}`);
 process.exit(stats.good.sent === stats.good.delivered ? 0 : 1);

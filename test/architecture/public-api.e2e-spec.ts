@@ -36,14 +36,17 @@ const VALUES = [
   'WsContextService',
   'WsForceSampler',
   'WsHandshakeGuard',
+  'WsSessionSampler',
   'WsTracingInterceptor',
   'redactUrlSecrets',
   'wsLogMixin',
+  'wsRequestSerializer',
 ];
 
 const TYPES = [
   'TracingWsBackpressureOptions',
   'TracingWsBroadcastOptions',
+  'TracingWsHandshakeCheckOptions',
   'TracingWsHeartbeatOptions',
   'TracingWsInvalidFrameOptions',
   'TracingWsMetricsOptions',
@@ -64,6 +67,7 @@ const TYPES = [
   'WsForceSampleHook',
   'WsFrame',
   'WsFrameMeta',
+  'WsHandshakeCheckResult',
   'WsHandshakeRequest',
   'WsLogLevel',
   'WsMessageContext',

@@ -191,7 +191,7 @@ describe('TracingWsClient against a real ws server (Node global WebSocket)', () 
       expect(chat.state).toBe('closed');
     });
 
-    it('retries a refused handshake (a browser cannot tell a 401 from a network error)', async () => {
+    it('retries a refused handshake when the server has no check endpoint to say why (a browser cannot tell a 401 from a network error)', async () => {
       gateway.tokens = new Set(['bob-token']);
       const chat = client({ reconnect: { baseMs: 20, capMs: 200, maxAttempts: 1 } });
       const reconnecting = nextEvent(chat, 'reconnecting');

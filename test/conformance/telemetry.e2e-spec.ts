@@ -64,6 +64,29 @@ describe.each(TRANSPORTS)('telemetry over $name', (harness) => {
     }
   });
 
+  it('records how the session ended on its trace: a close span, child of and linked to the handshake span, with code, initiator, duration and counts', async () => {
+    const client = accepted(await app.connect({ token: 'alice-token' }));
+    const handshake = await app.waitForSpan((s) => s.kind === SpanKind.SERVER && s.spanContext().traceId === client.traceId);
+    await client.request('echo', 'one');
+    await client.request('echo', 'two');
+    await client.close();
+    const close = await app.waitForSpan((s) => s.name === 'close' && s.spanContext().traceId === client.traceId);
+    expect(close.parentSpanContext?.spanId).toBe(handshake.spanContext().spanId);
+    expect(close.links.map((l) => l.context.spanId)).toEqual([handshake.spanContext().spanId]);
+    expect(close.attributes).toMatchObject({
+      'ws.close.code': 1000,
+      'ws.close.initiator': 'client',
+      'ws.session.messages_in': 2,
+      'ws.session.messages_out': 2,
+      'ws.connection.id': handshake.attributes['ws.connection.id'],
+      'enduser.id': 'alice',
+      'messaging.system': harness.messagingSystem,
+    });
+    expect(close.attributes['ws.session.duration']).toBeGreaterThan(0);
+    expect(close.attributes['ws.session.bytes_in']).toBeGreaterThan(0);
+    expect(typeof close.attributes['ws.close.reason']).toBe('string');
+  });
+
   it('writes ws.connected, ws.message_failed and ws.disconnected with the trace, connection and user ids', async () => {
     const client = accepted(await app.connect({ token: 'bob-token' }));
     const connected = await app.logs.waitFor({ msg: 'ws.connected', connection_trace_id: client.traceId });

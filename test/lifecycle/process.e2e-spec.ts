@@ -1,3 +1,4 @@
+import { createConnection, type Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { RESILIENCE_APP, SampleProcess } from '../support/sample-process.js';
 import { connect, upgrade } from '../support/ws-client.js';
@@ -41,5 +42,31 @@ describe('in a real process', () => {
       expect(during.status).toBe(503);
       expect(app.find({ msg: 'app.closed' })).toHaveLength(1);
     });
-  });
+  
+    it('exits within shutdown.timeoutMs although half-open upgrades and a half-sent HTTP request are still open', async () => {
+      const app = await SampleProcess.start({ SHUTDOWN_TIMEOUT_MS: '1500' }, RESILIENCE_APP);
+      const { port } = new URL(app.httpUrl);
+      // Five upgrade requests and one GET whose headers never finish.
+      const halfOpen = await Promise.all(
+        [...Array(5).fill(`GET /r HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n`), 'GET /health HTTP/1.1\r\nHost: x\r\n'].map(
+          (head) =>
+            new Promise<Socket>((resolve) => {
+              const socket = createConnection({ host: '127.0.0.1', port: Number(port) }, () => {
+                socket.write(head);
+                resolve(socket);
+              });
+              socket.on('error', () => undefined);
+            }),
+        ),
+      );
+      const started = Date.now();
+      // stop() kills the process with SIGKILL (exit code null) if it has not exited within 8 s.
+      const code = await app.stop('SIGTERM', 8000);
+      const took = Date.now() - started;
+      for (const socket of halfOpen) socket.destroy();
+      expect(code).toBe(0);
+      // The deadline (1.5 s) plus the process's own exit: far from the 8 s SIGKILL, or the minutes a client may wait.
+      expect(took).toBeLessThan(5000);
+    });
+});
 });

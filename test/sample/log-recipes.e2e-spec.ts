@@ -150,7 +150,7 @@ describe("the README's log recipes, run as written", () => {
     const command = recipes()[1]!;
     const pipeline = await start(command);
     const listening = await pipeline.line((l) => / sample\.listening /.test(l));
-    expect(listening).toMatch(new RegExp(`^\\d{2}:\\d{2}:\\d{2}\\.\\d{3} INFO +sample\\.listening port=${pipeline.port}$`));
+    expect(listening).toMatch(new RegExp(`^\\d{2}:\\d{2}:\\d{2}\\.\\d{3} INFO +sample\\.listening port=${pipeline.port} transport=ws$`));
     const traceId = await chatAsAlice(pipeline);
     const handled = await pipeline.line((l) => l.includes('ws.message_handled') && l.includes(`trace_id=${traceId}`));
     expect(handled).toMatch(/^\d{2}:\d{2}:\d{2}\.\d{3} INFO +ws\.message_handled .*user_id=alice .*event=message/);

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { metricValue } from '../support/metrics.js';
 import { SampleProcess } from '../support/sample-process.js';
+import { waitFor } from '../support/wait.js';
 import { connect } from '../support/ws-client.js';
 
 describe('the sample: downstream propagation, HTTP telemetry, secrets', () => {
@@ -29,6 +30,20 @@ describe('the sample: downstream propagation, HTTP telemetry, secrets', () => {
     } finally {
       await alice.close();
     }
+  });
+
+  it('bounds client text in its HTTP request lines and strips control and bidirectional characters', async () => {
+    // An HTTP header is latin1: U+202E arrives as its UTF-8 bytes read as latin1, with a C1 byte inside.
+    const userAgent = `curl\u00e2\u0080\u00aetxt.exe\u0085\u009b${'a'.repeat(15000)}`;
+    await fetch(`${sample.httpUrl}/rooms/hostile-ua/announce?token=s3cret`, { method: 'POST', headers: { 'content-type': 'application/json', 'user-agent': userAgent }, body: '{"text":"x"}' });
+    const line = await waitFor(() => sample.lines.find((l) => l.msg === 'request completed' && String((l.req as { url?: string } | undefined)?.url).includes('hostile-ua')), 5000, 'the request line');
+    const req = line.req as { url: string; headers: Record<string, string> };
+    expect(req.url).toBe('/rooms/hostile-ua/announce?token=[redacted]');
+    expect(req.headers['user-agent']).toMatch(/^curl\u00e2\u00aetxt\.exea+$/);
+    expect(req.headers['user-agent']!.length).toBeLessThanOrEqual(512);
+    const raw = sample.raw.filter((l) => l.includes('hostile-ua'));
+    expect(raw.length).toBeGreaterThanOrEqual(1);
+    for (const l of raw) expect(l).not.toMatch(/[\u0080-\u009f\u202a-\u202e]/);
   });
 
   it('labels HTTP durations with the route template', async () => {

@@ -75,6 +75,16 @@ export class RedisServer {
     await exited;
   }
 
+  /** Freezes the server (SIGSTOP): it keeps its connections but answers nothing, like a hung host. */
+  pause(): void {
+    this.child?.kill('SIGSTOP');
+  }
+
+  /** Lets a paused server run again (SIGCONT): it then executes what it had received. */
+  resume(): void {
+    this.child?.kill('SIGCONT');
+  }
+
   /** Starts it again on the same port, empty (nothing was persisted). */
   async restart(): Promise<void> {
     await this.stop();

@@ -136,9 +136,11 @@ function renderRooms() {
   ui.text.placeholder = activeRoom ? `Message #${activeRoom}` : 'Join a room to chat';
 }
 
-function showBanner(text) {
+function showBanner(text, traceId, refused = false) {
   ui.banner.hidden = false;
+  ui.banner.classList.toggle('banner--refused', refused);
   ui.bannerText.textContent = text;
+  if (traceId) ui.bannerText.append(' ', traceTag(traceId, 'trace'));
 }
 
 function stopCountdown() {
@@ -186,6 +188,16 @@ function connect(token) {
   });
   c.on('closed', (e) => {
     stopCountdown();
+    if (e.refusal) {
+      // The server refused the handshake (its check endpoint says why): retrying cannot help.
+      setStatus('refused', e.refusal.status === 401 ? 'Token refused' : 'Not allowed');
+      showBanner(`${e.message} ${client?.messages.text('support', { traceId: '' }).trim() ?? ''}`, e.traceId, true);
+      ui.retry.dataset.action = 'sign-in';
+      ui.retry.textContent = 'Sign in again';
+      ui.retry.hidden = false;
+      renderRooms();
+      return;
+    }
     setStatus('closed', e.gaveUp ? 'Offline' : 'Disconnected');
     const why = e.wasOpen ? e.message : `${e.message} Check the token and the server.`;
     showBanner(`${why} Session ${e.traceId}.`);
@@ -205,6 +217,8 @@ function connect(token) {
     addMessage({ user: data.user, room: data.room, text: data.text, traceId: data.traceId, mine: false });
   });
   c.subscribe('announcement', (data, frame) => addNotice(`📣 #${data.room}: ${data.text}${frame.meta?.traceId ? ` (trace ${frame.meta.traceId})` : ''}`, 'announcement'));
+  ui.retry.dataset.action = 'retry';
+  ui.retry.textContent = 'Retry now';
   ui.retry.hidden = false;
   c.connect().catch(() => undefined);
 }
@@ -267,7 +281,7 @@ ui.composer.addEventListener('submit', async (ev) => {
   }
 });
 
-ui.retry.addEventListener('click', () => client?.reconnectNow());
+ui.retry.addEventListener('click', () => (ui.retry.dataset.action === 'sign-in' ? ui.logout.click() : client?.reconnectNow()));
 
 ui.logout.addEventListener('click', () => {
   client?.close();

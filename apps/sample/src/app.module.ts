@@ -2,8 +2,9 @@ import { Module } from '@nestjs/common';
 import { PrometheusModule } from '@willsoto/nestjs-prometheus';
 import { LoggerModule } from 'nestjs-pino';
 import { pino } from 'pino';
-import { redactUrlSecrets, TracingWsModule, WS_LOG_REDACT_PATHS, wsLogMixin } from '@tracing-ws/nestjs';
-import { ChatGateway } from './chat/chat.gateway.js';
+import { TracingWsModule, WS_LOG_REDACT_PATHS, wsLogMixin, wsRequestSerializer } from '@tracing-ws/nestjs';
+import { ChatRooms } from './chat/chat.rooms.js';
+import { chatGateway } from './chat/chat.transport.js';
 import { ModerationClient, ModerationController } from './chat/moderation.js';
 import { RoomsController } from './chat/rooms.controller.js';
 import { loadConfig } from './config.js';
@@ -27,7 +28,8 @@ class AuthModule {}
           mixin: wsLogMixin,
           // Tokens (header, query, subprotocol) and cookies never reach a log line.
           redact: { paths: [...WS_LOG_REDACT_PATHS], censor: '[redacted]' },
-          serializers: { req: (req: { url?: string }) => ({ ...req, url: redactUrlSecrets(req.url) }) },
+          // Bounded header values and URL, free of control and bidi characters, token query redacted.
+          serializers: { req: wsRequestSerializer },
           autoLogging: { ignore: (req) => req.url === '/metrics' || req.url === '/health' },
         },
         // Synchronous writes to stdout. pino's default (asynchronous) stdout flushes at
@@ -47,12 +49,15 @@ class AuthModule {}
         // One line per message at info (the library's default is debug), so that the
         // trace id the page shows next to a message finds it at LOG_LEVEL=info.
         messageLogLevel: config.messageLogLevel,
+        // One address cannot take every connection slot (issue of a shared host: raise it, or trust the proxy).
+        maxConnectionsPerIp: config.maxConnectionsPerIp,
         // Several instances behind a load balancer share rooms through Redis.
         ...(config.redisUrl ? { broadcast: { redis: { url: config.redisUrl, presenceTtlMs: config.redisPresenceTtlMs } } } : {}),
       }),
     }),
   ],
   controllers: [RoomsController, ModerationController],
-  providers: [ChatGateway, ModerationClient],
+  // The chat on the transport TRANSPORT names (ws by default).
+  providers: [chatGateway(config.transport), ChatRooms, ModerationClient],
 })
 export class AppModule {}

@@ -5,6 +5,10 @@ export type MessageLogLevel = NonNullable<TracingWsModuleOptions['messageLogLeve
 
 const MESSAGE_LOG_LEVELS: readonly MessageLogLevel[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'];
 
+/** The transports the chat can be served on. */
+export const SAMPLE_TRANSPORTS = ['ws', 'socket.io'] as const;
+export type SampleTransport = (typeof SAMPLE_TRANSPORTS)[number];
+
 /** The sample's settings, all from the environment, with embedded defaults. */
 export interface SampleConfig {
   port: number;
@@ -24,6 +28,17 @@ export interface SampleConfig {
   redisUrl: string | undefined;
   /** `REDIS_PRESENCE_TTL_MS`: how long a crashed instance's presence entries survive (library default when unset). */
   redisPresenceTtlMs: number | undefined;
+  /**
+   * `MAX_CONNECTIONS_PER_IP` (default 100): open connections one client address may
+   * hold; more are refused with 429. Behind a proxy, set `trustProxy` so that this is
+   * the client's address, not the proxy's (0: unlimited).
+   */
+  maxConnectionsPerIp: number;
+  /**
+   * `TRANSPORT`: `ws` (ws://host/chat, the chat page) or `socket.io` (namespace
+   * `/chat` on `/socket.io/`). One per process: Nest takes one WebSocket adapter per app.
+   */
+  transport: SampleTransport;
 }
 
 /** Parses `token:user` pairs, comma separated. */
@@ -37,10 +52,18 @@ export function parseTokens(spec: string): Map<string, string> {
   return tokens;
 }
 
-function messageLogLevel(value: string): MessageLogLevel {
-  const level = MESSAGE_LOG_LEVELS.find((l) => l === value);
-  if (!level) throw new Error(`MESSAGE_LOG_LEVEL: "${value}" is not one of ${MESSAGE_LOG_LEVELS.join(', ')}`);
-  return level;
+/** `value` of the variable `name` if it is one of `allowed`; throws naming the variable otherwise. */
+function oneOf<T extends string>(name: string, value: string, allowed: readonly T[]): T {
+  const found = allowed.find((a) => a === value);
+  if (!found) throw new Error(`${name}: "${value}" is not one of ${allowed.join(', ')}`);
+  return found;
+}
+
+function wholeNumber(name: string, value: string | undefined, fallback: number): number {
+  if (value === undefined || value === '') return fallback;
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`${name}: "${value}" is not a whole number`);
+  return n;
 }
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): SampleConfig {
@@ -50,10 +73,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): SampleConfig {
     port,
     host: env.HOST ?? '0.0.0.0',
     logLevel: env.LOG_LEVEL ?? 'info',
-    messageLogLevel: messageLogLevel(env.MESSAGE_LOG_LEVEL || 'info'),
+    messageLogLevel: oneOf('MESSAGE_LOG_LEVEL', env.MESSAGE_LOG_LEVEL || 'info', MESSAGE_LOG_LEVELS),
     tokens: parseTokens(env.SAMPLE_TOKENS ?? 'alice-token:alice,bob-token:bob'),
     allowedOrigins: (env.ALLOWED_ORIGINS ?? '').split(',').map((s) => s.trim()).filter(Boolean),
     redisUrl: env.REDIS_URL || undefined,
     redisPresenceTtlMs: env.REDIS_PRESENCE_TTL_MS ? Number(env.REDIS_PRESENCE_TTL_MS) : undefined,
+    maxConnectionsPerIp: wholeNumber('MAX_CONNECTIONS_PER_IP', env.MAX_CONNECTIONS_PER_IP, 100),
+    transport: oneOf('TRANSPORT', env.TRANSPORT || 'ws', SAMPLE_TRANSPORTS),
   };
 }

@@ -43,3 +43,20 @@ export function normalizeTraceId(value: string): string | undefined {
 export function formatTraceparent(traceId: string, spanId: string, sampled = true): string {
   return `00-${traceId}-${spanId}-${sampled ? '01' : '00'}`;
 }
+
+/**
+ * The trace of one outgoing message, as a new span in it: `requested` (32 hex or
+ * a UUID, normalised) when given, else `fallback()`. A `requested` that is no
+ * trace id throws an `Error` naming `caller`.
+ */
+export function messageTrace(requested: string | undefined, fallback: () => string, sampled: boolean, caller: string): { traceId: string; traceparent: string } {
+  let traceId: string;
+  if (requested === undefined) {
+    traceId = fallback();
+  } else {
+    const normalized = normalizeTraceId(requested);
+    if (!normalized) throw new Error(`${caller}: traceId must be 32 hex characters (not all zeros) or a UUID`);
+    traceId = normalized;
+  }
+  return { traceId, traceparent: formatTraceparent(traceId, newSpanId(), sampled) };
+}

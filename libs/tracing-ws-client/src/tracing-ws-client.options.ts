@@ -32,6 +32,16 @@ export interface WsHeartbeatOptions {
   pingData?: unknown;
 }
 
+/**
+ * The handshake check: after an attempt that closed before opening (a browser
+ * sees a refused upgrade as close 1006, like a network failure), the client asks
+ * the server's check endpoint what the upgrade got, and stops on 401 / 403.
+ */
+export interface WsHandshakeCheckOptions {
+  /** Longest wait for the check's answer; past it the client backs off as without one. @defaultValue 5000 */
+  timeoutMs?: number;
+}
+
 /** Room bookkeeping: joined rooms are joined again after every reconnect. */
 export interface WsRoomOptions {
   /** @defaultValue 'join' */
@@ -76,6 +86,8 @@ export interface TracingWsClientOptions {
   heartbeat?: WsHeartbeatOptions | false;
   /** Default timeout of `request()`. @defaultValue 10000 */
   requestTimeoutMs?: number;
+  /** `false` to never ask the server why an attempt failed. @defaultValue `{}` (defaults of {@link WsHandshakeCheckOptions}) */
+  handshakeCheck?: WsHandshakeCheckOptions | false;
   /**
    * Called on close 4401 (authentication expired or revoked): return a new token to
    * reconnect with it, or nothing to stop. Without it the client stops.
@@ -88,6 +100,8 @@ export interface TracingWsClientOptions {
   random?: () => number;
   /** WebSocket implementation. @defaultValue globalThis.WebSocket (browsers, Node >= 22) */
   WebSocket?: typeof WebSocket;
+  /** fetch implementation, for the handshake check. @defaultValue globalThis.fetch (without one there is no check) */
+  fetch?: typeof fetch;
 }
 
 /** Options with every default applied. Internal. */
@@ -102,6 +116,8 @@ export interface ResolvedClientOptions {
   readonly reconnect: Required<WsReconnectOptions> | false;
   readonly heartbeat: (Required<Omit<WsHeartbeatOptions, 'pingEvent'>> & { pingEvent: string | undefined }) | false;
   readonly requestTimeoutMs: number;
+  /** The check's settings and fetch, or false when there is no check. */
+  readonly handshakeCheck: { readonly timeoutMs: number; readonly fetch: typeof fetch } | false;
   readonly rooms: Required<WsRoomOptions>;
   readonly random: () => number;
   readonly WebSocket: typeof WebSocket;
@@ -117,6 +133,7 @@ export const WS_CLIENT_DEFAULTS = Object.freeze({
   reconnect: Object.freeze({ baseMs: 500, capMs: 30000, maxAttempts: Infinity, slowDownMs: 5000, stableMs: 5000 }),
   heartbeatTimeoutMs: 10000,
   requestTimeoutMs: 10000,
+  handshakeCheckTimeoutMs: 5000,
 } as const);
 
 function positive(name: string, value: number | undefined, fallback: number): number {
@@ -151,6 +168,12 @@ export function resolveClientOptions(options: TracingWsClientOptions): ResolvedC
         pingData: h.pingData ?? {},
       }
     : false;
+  const fetchImpl = options.fetch ?? (globalThis as { fetch?: typeof fetch }).fetch;
+  const check = options.handshakeCheck;
+  const handshakeCheck =
+    check === false || typeof fetchImpl !== 'function'
+      ? false
+      : { timeoutMs: positive('handshakeCheck.timeoutMs', check?.timeoutMs, WS_CLIENT_DEFAULTS.handshakeCheckTimeoutMs), fetch: fetchImpl };
   return {
     url: options.url,
     tokenIn: options.tokenIn ?? WS_CLIENT_DEFAULTS.tokenIn,
@@ -162,6 +185,7 @@ export function resolveClientOptions(options: TracingWsClientOptions): ResolvedC
     reconnect,
     heartbeat,
     requestTimeoutMs: positive('requestTimeoutMs', options.requestTimeoutMs, WS_CLIENT_DEFAULTS.requestTimeoutMs),
+    handshakeCheck,
     rooms: {
       joinEvent: options.rooms?.joinEvent ?? 'join',
       leaveEvent: options.rooms?.leaveEvent ?? 'leave',

@@ -2,10 +2,11 @@ import { backoffDelay } from './ws-backoff.js';
 import { WsClientError } from './ws-client.error.js';
 import type { WsClientEvents, WsClientState, WsReply, WsSentMessage } from './ws-client.events.js';
 import { decideOnClose } from './ws-close.policy.js';
+import { checkHandshake, type WsCheckVerdict, type WsRefusal } from './ws-handshake.check.js';
 import { WsMessages } from './ws-error.messages.js';
 import { WS_CLIENT_ERROR_CODES as E, WS_CLOSE_CODES, parseFrame, readErrorData, type WsFrame } from './ws-protocol.js';
 import { resolveClientOptions, type ResolvedClientOptions, type TracingWsClientOptions } from './tracing-ws-client.options.js';
-import { formatTraceparent, newSpanId, newTraceId, normalizeTraceId } from './trace-context.js';
+import { formatTraceparent, messageTrace, newSpanId, newTraceId, normalizeTraceId } from './trace-context.js';
 import { TypedEmitter, type WsListener } from './typed.emitter.js';
 import { WsHeartbeat } from './ws-heartbeat.js';
 import { buildSocketUrl } from './ws-url.js';
@@ -68,6 +69,10 @@ export class TracingWsClient extends TypedEmitter<WsClientEvents> {
   private generation = 0;
   private openedAt = 0;
   private retryTimer: Timer | undefined;
+  /** What the current attempt offered, for the handshake check if it closes before opening. */
+  private attempted: { socketUrl: string; bearerToken: string | undefined } | undefined;
+  /** Aborts a running handshake check when the client is closed. */
+  private checkAbort: AbortController | undefined;
   private readonly heartbeat: WsHeartbeat | undefined;
   private sequence = 0;
   private readonly idPrefix = newSpanId().slice(0, 6);
@@ -155,16 +160,9 @@ export class TracingWsClient extends TypedEmitter<WsClientEvents> {
   send(event: string, data?: unknown, options: WsSendOptions = {}): WsSentMessage {
     const socket = this.socket;
     if (!socket || socket.readyState !== OPEN || this.currentState !== 'open') throw this.clientError(E.notConnected, 'The socket is not open', true, event);
-    let traceId: string;
-    if (options.traceId !== undefined) {
-      const normalized = normalizeTraceId(options.traceId);
-      if (!normalized) throw new Error('TracingWsClient.send: traceId must be 32 hex characters (not all zeros) or a UUID');
-      traceId = normalized;
-    } else {
-      traceId = this.options.messageTrace === 'connection' ? this.currentTraceId : newTraceId();
-    }
+    const fallback = (): string => (this.options.messageTrace === 'connection' ? this.currentTraceId : newTraceId());
+    const { traceId, traceparent } = messageTrace(options.traceId, fallback, this.options.sampled, 'TracingWsClient.send');
     const id = `${this.idPrefix}-${(++this.sequence).toString(36)}`;
-    const traceparent = formatTraceparent(traceId, newSpanId(), this.options.sampled);
     socket.send(JSON.stringify({ event, data, meta: { id, traceparent } }));
     return { id, traceId, traceparent };
   }
@@ -207,6 +205,7 @@ export class TracingWsClient extends TypedEmitter<WsClientEvents> {
 
   private async startAttempt(): Promise<void> {
     const generation = ++this.generation;
+    this.attempted = undefined;
     this.currentTraceId = this.fixedTraceId ?? newTraceId();
     const traceId = this.currentTraceId;
     this.setState('connecting');
@@ -239,6 +238,7 @@ export class TracingWsClient extends TypedEmitter<WsClientEvents> {
       return;
     }
     this.socket = socket;
+    this.attempted = { socketUrl: url, bearerToken: token && tokenIn !== 'query' ? token : undefined };
     this.emit('connecting', { attempt: this.attempt, url: tokenIn === 'query' ? url.replace(/([?&]access_token=)[^&]*/, '$1[redacted]') : url, traceId });
     let wasOpen = false;
     socket.addEventListener('open', () => {
@@ -317,6 +317,14 @@ export class TracingWsClient extends TypedEmitter<WsClientEvents> {
     const reconnect = this.options.reconnect;
     if (wasOpen && reconnect && Date.now() - this.openedAt >= reconnect.stableMs) this.attempt = 0;
     const decision = decideOnClose(code);
+    let floorMs = decision.slowDown && reconnect ? reconnect.slowDownMs : 0;
+    if (!wasOpen && decision.action === 'reconnect') {
+      // A refused upgrade reaches a browser as 1006, like an outage: ask the server which it was.
+      const verdict = await this.checkLastAttempt();
+      if (generation !== this.generation) return;
+      if (verdict?.kind === 'refused') return this.finish(code, reason, false, false, verdict.refusal);
+      floorMs = Math.max(floorMs, verdict?.floorMs ?? 0);
+    }
     if (!reconnect || decision.action === 'stop') return this.finish(code, reason, wasOpen, false);
     if (decision.action === 'reauthenticate') {
       let token: string | null | undefined;
@@ -331,15 +339,30 @@ export class TracingWsClient extends TypedEmitter<WsClientEvents> {
     }
     this.attempt++;
     if (this.attempt > reconnect.maxAttempts) return this.finish(code, reason, wasOpen, true);
-    const delayMs = decision.action === 'reauthenticate' ? 0 : backoffDelay(this.attempt, reconnect, this.options.random, decision.slowDown ? reconnect.slowDownMs : 0);
+    const delayMs = decision.action === 'reauthenticate' ? 0 : backoffDelay(this.attempt, reconnect, this.options.random, floorMs);
     this.setState('reconnecting');
     this.retryTimer = setTimeout(() => void this.startAttempt(), delayMs);
     this.emit('reconnecting', { attempt: this.attempt, delayMs, retryAt: Date.now() + delayMs, code, reason, message: this.messages.close(code, reason), wasOpen, traceId: this.currentTraceId });
   }
 
+  /** Asks the server's check endpoint what the last attempt got; undefined without a check. */
+  private async checkLastAttempt(): Promise<WsCheckVerdict | undefined> {
+    const check = this.options.handshakeCheck;
+    const attempted = this.attempted;
+    if (!check || !attempted) return undefined;
+    const abort = (this.checkAbort = new AbortController());
+    try {
+      return await checkHandshake({ ...attempted, timeoutMs: check.timeoutMs, fetch: check.fetch, signal: abort.signal });
+    } finally {
+      if (this.checkAbort === abort) this.checkAbort = undefined;
+    }
+  }
+
   /** Stops using the current socket: its late events are ignored; pending requests fail. */
   private detach(): WebSocket | undefined {
     this.generation++;
+    this.checkAbort?.abort();
+    this.checkAbort = undefined;
     const socket = this.socket;
     this.socket = undefined;
     this.heartbeat?.stop();
@@ -353,13 +376,26 @@ export class TracingWsClient extends TypedEmitter<WsClientEvents> {
     return socket;
   }
 
-  private finish(code: number, reason: string, wasOpen: boolean, gaveUp: boolean): void {
+  private finish(code: number, reason: string, wasOpen: boolean, gaveUp: boolean, refusal?: WsRefusal): void {
     this.setState('closed');
-    const message = this.messages.close(code, reason);
+    const message = refusal ? this.messages.refused(refusal.status, refusal.reason) : this.messages.close(code, reason);
+    const traceId = refusal?.traceId ?? this.currentTraceId;
     const waiters = this.waiters;
     this.waiters = [];
-    for (const w of waiters) w.reject(new WsClientError({ code: `CLOSE_${code}`, message: reason || message, userMessage: message, traceId: this.currentTraceId, supportText: this.messages.support(this.currentTraceId), retryable: false }));
-    this.emit('closed', { code, reason, message, wasOpen, gaveUp, traceId: this.currentTraceId });
+    for (const w of waiters) {
+      w.reject(
+        new WsClientError({
+          code: refusal ? E.refused : `CLOSE_${code}`,
+          message: refusal ? `Handshake refused: ${refusal.status} ${refusal.reason}` : reason || message,
+          userMessage: message,
+          traceId,
+          supportText: this.messages.support(traceId),
+          retryable: false,
+          details: refusal,
+        }),
+      );
+    }
+    this.emit('closed', { code, reason, message, wasOpen, gaveUp, traceId, ...(refusal ? { refusal } : {}) });
   }
 
   /** Silence past the heartbeat settings: the peer is gone, and will never complete a closing handshake. */

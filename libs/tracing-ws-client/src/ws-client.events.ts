@@ -1,4 +1,5 @@
 import type { WsClientError } from './ws-client.error.js';
+import type { WsRefusal } from './ws-handshake.check.js';
 import type { WsFrame, WsFrameMeta } from './ws-protocol.js';
 
 /** The client's connection state. */
@@ -32,8 +33,12 @@ export interface WsClientEvents {
   open: { attempt: number; traceId: string; protocol: string };
   /** The socket closed and the client will retry after `delayMs` (at `retryAt`, epoch ms). */
   reconnecting: { attempt: number; delayMs: number; retryAt: number; code: number; reason: string; message: string; wasOpen: boolean; traceId: string };
-  /** The client stopped for good: `close()`, a stop code, or `gaveUp` after `maxAttempts`. */
-  closed: { code: number; reason: string; message: string; wasOpen: boolean; gaveUp: boolean; traceId: string };
+  /**
+   * The client stopped for good: `close()`, a stop code, `gaveUp` after `maxAttempts`, or
+   * `refusal`: the server refused the handshake (401 / 403, learnt from its check endpoint);
+   * `message` then says so, and `traceId` is the refusal's in the server's logs.
+   */
+  closed: { code: number; reason: string; message: string; wasOpen: boolean; gaveUp: boolean; traceId: string; refusal?: WsRefusal };
   /** Every frame received, replies included. */
   frame: WsFrame;
   /** An error frame that answers no pending request (or a failed re-join). */

@@ -94,6 +94,14 @@ describe('when the server\'s text is shown (one rule, documented in the README)'
     expect(asked).toEqual(['error.FORBIDDEN.reason', 'error.FORBIDDEN']);
   });
 
+  it('words a refused handshake by its status, never with the server\'s reason', () => {
+    const messages = new WsMessages();
+    expect(messages.refused(401, 'invalid_credentials')).toBe('The server refused your token. Please sign in again.');
+    expect(messages.refused(403, 'origin_not_allowed')).toBe('The server does not allow this page to connect.');
+    expect(messages.refused(418)).toBe('The server refused the connection (HTTP 418).');
+    expect(new WsMessages({ 'refused.401': 'Jeton refusé ({reason}).' }).refused(401, 'invalid_credentials')).toBe('Jeton refusé (invalid_credentials).');
+  });
+
   it('has both texts for every code of the rule', () => {
     for (const code of WS_SERVER_TEXT_CODES) {
       expect(WS_DEFAULT_MESSAGES[`error.${code}`]).not.toContain('{serverMessage}');

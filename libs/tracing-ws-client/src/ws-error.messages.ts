@@ -1,9 +1,10 @@
 /**
  * User-facing texts for error codes and close codes. Keys are `error.<CODE>`,
  * `error.<CODE>.reason` (the same text with the server's reason, see
- * {@link WS_SERVER_TEXT_CODES}), `close.<code>`, the fallbacks `error.unknown` /
- * `close.unknown`, and `support`. Placeholders in braces: `{traceId}`,
- * `{serverMessage}`, `{code}`.
+ * {@link WS_SERVER_TEXT_CODES}), `close.<code>`, `refused.<status>` (a handshake
+ * the server refused), the fallbacks `error.unknown` / `close.unknown` /
+ * `refused.unknown`, and `support`. Placeholders in braces: `{traceId}`,
+ * `{serverMessage}`, `{code}`, `{status}`, `{reason}`.
  */
 export const WS_DEFAULT_MESSAGES: Readonly<Record<string, string>> = Object.freeze({
   'error.BAD_REQUEST': 'That request was not accepted.',
@@ -33,6 +34,9 @@ export const WS_DEFAULT_MESSAGES: Readonly<Record<string, string>> = Object.free
   'close.4408': 'The connection stopped responding.',
   'close.4429': 'Too many messages. Please slow down.',
   'close.unknown': 'The connection was closed (code {code}).',
+  'refused.401': 'The server refused your token. Please sign in again.',
+  'refused.403': 'The server does not allow this page to connect.',
+  'refused.unknown': 'The server refused the connection (HTTP {status}).',
   support: 'Quote this id to support: {traceId}',
 });
 
@@ -107,6 +111,11 @@ export class WsMessages {
   /** The user-facing text of a close code. */
   close(code: number, reason = ''): string {
     return this.text(`close.${code}`, { code, reason }, 'close.unknown');
+  }
+
+  /** The user-facing text of a refused handshake (HTTP `status` before the upgrade). */
+  refused(status: number, reason = ''): string {
+    return this.text(`refused.${status}`, { status, reason }, 'refused.unknown');
   }
 
   /** "Quote this id to support: …", or `undefined` without a trace id. */

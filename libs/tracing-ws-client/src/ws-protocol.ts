@@ -40,6 +40,8 @@ export const WS_CLIENT_ERROR_CODES = {
   notConnected: 'NOT_CONNECTED',
   /** The connection dropped while a request was waiting for its reply. */
   disconnected: 'DISCONNECTED',
+  /** `connect()` when the server refused the handshake (401, 403): retrying cannot help. */
+  refused: 'REFUSED',
 } as const;
 
 /** A server error code of {@link WS_ERROR_CODES} or a client one of {@link WS_CLIENT_ERROR_CODES}. */
@@ -68,6 +70,13 @@ export const WS_CLOSE_CODES = {
   heartbeatTimeout: 4408,
   rateLimited: 4429,
 } as const;
+
+/**
+ * The server's handshake check endpoint, appended to a gateway's path
+ * (`GET /chat/.tracing-ws/check`): it answers what an upgrade got, which a
+ * browser cannot read from a refused upgrade (it only sees close 1006).
+ */
+export const WS_HANDSHAKE_CHECK_SUFFIX = '/.tracing-ws/check';
 
 /** Reads a frame from socket text; `undefined` for anything that is not `{event: string}`. */
 export function parseFrame(text: unknown): WsFrame | undefined {

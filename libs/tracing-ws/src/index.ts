@@ -14,6 +14,7 @@ export type {
   TracingWsRateLimitOptions,
   TracingWsBackpressureOptions,
   TracingWsShutdownOptions,
+  TracingWsHandshakeCheckOptions,
   WsAuthenticateHook,
   WsAuthRequest,
   WsCredentialSource,
@@ -26,7 +27,7 @@ export type {
 
 // Handshake guard (subclass it to change one step)
 export { WsHandshakeGuard } from './core/handshake/ws-handshake.guard.js';
-export type { WsCredential } from './core/handshake/ws-handshake.outcome.js';
+export type { WsCredential, WsHandshakeCheckResult } from './core/handshake/ws-handshake.outcome.js';
 export type { WsHandshakeRequest } from './core/model/ws-handshake.request.js';
 export type { WsTraceContext } from './core/model/trace-context.js';
 
@@ -47,8 +48,9 @@ export type { WsBroadcastBackendState, WsBroadcastTarget, WsOnlineConnection, Ws
 
 // Telemetry helpers
 export { wsLogMixin } from './core/telemetry/ws-log.mixin.js';
-export { redactUrlSecrets, WS_LOG_REDACT_PATHS } from './core/telemetry/ws-log.redact.js';
+export { redactUrlSecrets, WS_LOG_REDACT_PATHS, wsRequestSerializer } from './core/telemetry/ws-log.redact.js';
 export { WsForceSampler, type WsSamplerLike } from './core/telemetry/ws-force.sampler.js';
+export { WsSessionSampler } from './core/telemetry/ws-session.sampler.js';
 
 // The ws transport
 export { TracingWsAdapter } from './transports/ws/tracing-ws.adapter.js';

@@ -10,6 +10,14 @@ type RedisSettings = NonNullable<ResolvedTracingWsOptions['broadcast']['redis']>
 const MAX_RETRY_DELAY_MS = 2000;
 /** A publish or presence command that takes longer fails (and is counted) instead of piling up. */
 const COMMAND_TIMEOUT_MS = 2000;
+/**
+ * Both connections send a PING this often, and a connection that receives nothing
+ * for SOCKET_TIMEOUT_MS while it waits for an answer is destroyed: a stalled Redis
+ * (SIGSTOP, a frozen VM) is noticed within about 4 s, like a dead one. The
+ * subscriber sends no commands otherwise (PING is allowed in subscriber mode).
+ */
+const PING_INTERVAL_MS = 1000;
+const SOCKET_TIMEOUT_MS = 3000;
 /** Bound on the goodbye (presence removal, QUIT) at shutdown. */
 const STOP_TIMEOUT_MS = 1000;
 
@@ -36,8 +44,17 @@ export class RedisBroadcastBus {
   private subscribed = false;
   private reported: 'up' | 'down' | undefined;
   private stopping = false;
-  private readonly onPublished = (): void => this.metrics.published.inc();
-  private readonly onPublishFailed = (): void => this.metrics.failed('publish');
+  private inFlight = 0;
+  private pinger: NodeJS.Timeout | undefined;
+  private readonly onPublished = (): void => {
+    this.inFlight--;
+    this.metrics.published.inc();
+  };
+  // Timed out or cut off while waiting: Redis may still run it (outcome unknown).
+  private readonly onPublishFailed = (): void => {
+    this.inFlight--;
+    this.metrics.failed('timeout');
+  };
 
   constructor(
     private readonly settings: RedisSettings,
@@ -67,6 +84,7 @@ export class RedisBroadcastBus {
       enableOfflineQueue: false,
       maxRetriesPerRequest: 0,
       commandTimeout: COMMAND_TIMEOUT_MS,
+      socketTimeout: SOCKET_TIMEOUT_MS,
       // Never give up: cross-instance delivery must resume by itself.
       retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 6), MAX_RETRY_DELAY_MS),
     };
@@ -100,20 +118,39 @@ export class RedisBroadcastBus {
     // Without a listener ioredis prints every connection error; one line per outage is enough.
     pub.on('error', (err: unknown) => this.down(err));
     sub.on('error', (err: unknown) => this.down(err));
+    const ping = (c: Redis): void => {
+      if (c.status === 'ready') c.ping().catch(() => undefined);
+    };
+    this.pinger = setInterval(() => {
+      ping(pub);
+      ping(sub);
+    }, PING_INTERVAL_MS);
+    this.pinger.unref();
   }
 
-  /** Publishes `text`; a failure (Redis down, timeout) is counted, never thrown. */
+  /**
+   * Publishes `text`; a failure is counted (`publish`: Redis down, not sent;
+   * `backlog`: too many publishes already waiting, not sent; `timeout`: no
+   * answer in time, outcome unknown), never thrown.
+   */
   publish(text: string): void {
     if (!this.pubReady || !this.pub) {
       this.metrics.failed('publish');
       return;
     }
+    // ioredis has no bound on its command queue: the library keeps one.
+    if (this.inFlight >= this.settings.maxInFlightPublishes) {
+      this.metrics.failed('backlog');
+      return;
+    }
+    this.inFlight++;
     this.pub.publish(this.channel, text).then(this.onPublished, this.onPublishFailed);
   }
 
   /** Closes both connections (QUIT when possible), within a bounded time. */
   async stop(): Promise<void> {
     this.stopping = true;
+    clearInterval(this.pinger);
     const close = async (c: Redis | undefined): Promise<void> => {
       if (!c) return;
       if (c.status === 'ready') {

@@ -113,8 +113,17 @@ export class RedisPresence {
     await this.written(m.exec());
   }
 
-  /** Members of `room` on every live instance; `undefined` while Redis is away. */
-  async members(room: string): Promise<WsRoomMember[] | undefined> {
+  /** Members of `room` on every live instance; `undefined` while Redis is away or slower than {@link QUERY_TIMEOUT_MS}. */
+  members(room: string): Promise<WsRoomMember[] | undefined> {
+    return withinDeadline(this.queryMembers(room));
+  }
+
+  /** Every connection on every live instance; `undefined` while Redis is away or slower than {@link QUERY_TIMEOUT_MS}. */
+  online(): Promise<WsOnlineConnection[] | undefined> {
+    return withinDeadline(this.queryOnline());
+  }
+
+  private async queryMembers(room: string): Promise<WsRoomMember[] | undefined> {
     const client = this.bus.client;
     if (!client) return undefined;
     try {
@@ -135,8 +144,7 @@ export class RedisPresence {
     }
   }
 
-  /** Every connection on every live instance; `undefined` while Redis is away. */
-  async online(): Promise<WsOnlineConnection[] | undefined> {
+  private async queryOnline(): Promise<WsOnlineConnection[] | undefined> {
     const client = this.bus.client;
     if (!client) return undefined;
     try {
@@ -229,4 +237,20 @@ function parseEntry(json: string): { user: string | undefined; rooms: string[] }
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Longest wait for a presence query: past it the caller answers from this
+ * instance alone, marked incomplete (a stalled Redis would otherwise hold an
+ * HTTP request for two command timeouts).
+ */
+const QUERY_TIMEOUT_MS = 1000;
+
+function withinDeadline<T>(query: Promise<T | undefined>): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), QUERY_TIMEOUT_MS);
+    timer.unref();
+  });
+  return Promise.race([query, late]).finally(() => clearTimeout(timer));
 }

@@ -14,7 +14,7 @@ describe('broadcast options', () => {
   it('fills the Redis defaults', () => {
     expect(resolveTracingWsOptions({ broadcast: { instanceId: 'web-1', redis: { url: 'redis://127.0.0.1:6379' } } }).broadcast).toEqual({
       instanceId: 'web-1',
-      redis: { url: 'redis://127.0.0.1:6379', keyPrefix: 'tracing-ws:', presenceTtlMs: 30000 },
+      redis: { url: 'redis://127.0.0.1:6379', keyPrefix: 'tracing-ws:', presenceTtlMs: 30000, maxInFlightPublishes: 1000, staleAfterMs: 5000 },
     });
   });
 

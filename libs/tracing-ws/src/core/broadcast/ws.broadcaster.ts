@@ -222,6 +222,12 @@ export class WsBroadcaster implements OnModuleInit, OnApplicationShutdown {
     this.metrics.received.inc();
     const lagMs = Math.max(0, Date.now() - h.publishedAt);
     this.metrics.lag.observe(lagMs / 1000);
+    // Written before a stall and run after it: late enough to be worse than nothing.
+    const staleAfterMs = this.options.broadcast.redis?.staleAfterMs ?? 0;
+    if (staleAfterMs > 0 && lagMs > staleAfterMs) {
+      this.metrics.failed('stale');
+      return;
+    }
     const parent = parseTraceparent(h.traceparent);
     const { parent: parentContext, links } = publisherContext(parent);
     const span = this.tracer.startSpan(

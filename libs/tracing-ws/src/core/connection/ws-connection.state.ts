@@ -1,6 +1,7 @@
 import type { Attributes, Context, Link } from '@opentelemetry/api';
 import { CONNECTION_STATE } from '../model/tracing-ws.tokens.js';
 import type { WsConnectionContext } from '../model/ws-connection.context.js';
+import type { WsCloseInitiator } from '../model/ws-protocol.js';
 import type { WsClsStore } from '../model/ws-cls.store.js';
 import type { WsTransportConnection } from '../model/ws-transport.js';
 import type { WsEventMetrics, WsGatewayMetrics } from '../telemetry/ws.metrics.js';
@@ -62,6 +63,8 @@ export interface WsConnectionState {
    * show 1009 or 1013, not 1006.
    */
   serverCloseCode: number | undefined;
+  /** Who decided the connection ends, once someone on the server's side did (see `closeConnection`). */
+  closedBy: WsCloseInitiator | undefined;
   /** The transport is corked until the end of this turn of the event loop (see WsFrameSender). */
   corked: boolean;
   /** Cancels the timer that closes the connection when the user's credential expires. */

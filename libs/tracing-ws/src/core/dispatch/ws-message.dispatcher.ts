@@ -3,6 +3,7 @@ import { context as otelContext, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, 
 import { ClsService } from 'nestjs-cls';
 import { isObservable } from 'rxjs';
 import { getConnectionState, type WsConnectionState, type WsHandlerEntry } from '../connection/ws-connection.state.js';
+import { sanitizeClientText } from '../model/client-text.js';
 import { parseTraceparent } from '../model/trace-context.js';
 import { WS_CONNECTION_CONTEXT, WS_MESSAGE_CONTEXT } from '../model/tracing-ws.constants.js';
 import { WS_EVENT_LABELS, WS_LOG_FIELDS as F, WS_LOG_MESSAGES, WS_SPAN_ATTRIBUTES as A } from '../model/tracing-ws.names.js';
@@ -146,6 +147,8 @@ export class WsMessageDispatcher {
 
   /** Counts an incoming frame and applies the rate limit and the drain; false when it must not be handled. */
   private admit(state: WsConnectionState, size: number, ack: WsAck | undefined): boolean {
+    // The server is closing this connection (ws keeps emitting frames while CLOSING): nothing more is handled.
+    if (state.closedBy !== undefined) return false;
     state.messagesIn++;
     state.bytesIn += size;
     state.alive = true;
@@ -234,6 +237,7 @@ export class WsMessageDispatcher {
     if (span.isRecording()) {
       if (exception instanceof Error) span.recordException(exception);
       span.setStatus({ code: SpanStatusCode.ERROR, message: mapped.code });
+      span.setAttribute(A.errorType, mapped.code);
     }
     connection.metrics.event(message.event).error(mapped.code);
     logMessageFailed(this.log.logger, mapped, exception, () => this.messageFields(message));
@@ -307,7 +311,8 @@ export class WsMessageDispatcher {
 
   private messageFields(message: InFlightMessage): Record<string, unknown> {
     const fields = messageLine(message.connection.context, message);
-    if (message.payloadText !== undefined) fields[F.payload] = message.payloadText.slice(0, this.options.logPayloadMaxLength);
+    // The client's text: bounded and stripped of controls like every client string in a line.
+    if (message.payloadText !== undefined) fields[F.payload] = sanitizeClientText(message.payloadText, this.options.logPayloadMaxLength);
     return fields;
   }
 }

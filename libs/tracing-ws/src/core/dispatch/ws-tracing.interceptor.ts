@@ -2,6 +2,7 @@ import { Inject, Injectable, type CallHandler, type ExecutionContext, type NestI
 import { context as otelContext, ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, type Span, type Tracer } from '@opentelemetry/api';
 import { ClsService } from 'nestjs-cls';
 import { Observable, type Subscriber, type TeardownLogic } from 'rxjs';
+import { sanitizeClientText } from '../model/client-text.js';
 import { WS_CONNECTION_CONTEXT, WS_MESSAGE_CONTEXT } from '../model/tracing-ws.constants.js';
 import { WS_EVENT_LABELS, WS_LOG_FIELDS as F, WS_SPAN_ATTRIBUTES as A } from '../model/tracing-ws.names.js';
 import { RESOLVED_OPTIONS, TRACER_NAME } from '../model/tracing-ws.tokens.js';
@@ -154,6 +155,7 @@ export class WsTracingInterceptor implements NestInterceptor {
     if (span.isRecording()) {
       if (exception instanceof Error) span.recordException(exception);
       span.setStatus({ code: SpanStatusCode.ERROR, message: mapped.code });
+      span.setAttribute(A.errorType, mapped.code);
     }
     this.connections.failed(mapped, exception, {
       connection: message.connection,
@@ -180,7 +182,7 @@ export class WsTracingInterceptor implements NestInterceptor {
     if (max > 0) {
       // The adapter has already parsed the frame: the data is logged as JSON.
       const text = payloadTextOf(message.data);
-      if (text !== undefined) fields[F.payload] = text.slice(0, max);
+      if (text !== undefined) fields[F.payload] = sanitizeClientText(text, max);
     }
     return fields;
   }

@@ -8,13 +8,22 @@ import { WS_LOG_FIELDS as F, WS_LOG_MESSAGES, WS_SPAN_ATTRIBUTES as A } from '..
 import { RESOLVED_OPTIONS, TRACER_NAME } from '../model/tracing-ws.tokens.js';
 import type { WsUser } from '../model/ws-connection.context.js';
 import type { WsHandshakeRequest } from '../model/ws-handshake.request.js';
-import type { WsTransportName } from '../model/ws-transport.js';
+import { WS_NETWORK_PROTOCOLS, type WsTransportName } from '../model/ws-transport.js';
+import { WS_HANDSHAKE_CHECK_SUFFIX } from '../model/ws-protocol.js';
 import type { ResolvedTracingWsOptions, WsAuthRequest } from '../options/tracing-ws.options.js';
 import { WsAdmission } from '../policy/ws-admission.js';
 import { chooseTraceId, handshakeLine } from '../telemetry/ws-log.fields.js';
 import { WsLogger } from '../telemetry/ws.logger.js';
 import { WsMetrics } from '../telemetry/ws.metrics.js';
-import type { WsAcceptedHandshake, WsCredential, WsHandshakeOutcome, WsRejectedHandshake, WsRejectionReason } from './ws-handshake.outcome.js';
+import type {
+  WsAcceptedHandshake,
+  WsCredential,
+  WsHandshakeCheckMode,
+  WsHandshakeCheckOutcome,
+  WsHandshakeOutcome,
+  WsRejectedHandshake,
+  WsRejectionReason,
+} from './ws-handshake.outcome.js';
 
 const MAX_TOKEN = 8192;
 /** What {@link WsHandshakeGuard.checkTransport} returns internally when the transport-level checks pass. */
@@ -33,6 +42,8 @@ const SUBPROTOCOL_PREFIX = 'bearer.';
 export class WsHandshakeGuard {
   protected readonly tracer: Tracer = trace.getTracer(TRACER_NAME);
   private tracingChecked = false;
+  /** Refusals for `handshake_limit` so far: one in {@link LIMIT_LOG_EVERY} is logged. */
+  private limitRefusals = 0;
 
   constructor(
     @Inject(RESOLVED_OPTIONS) protected readonly options: ResolvedTracingWsOptions,
@@ -41,23 +52,27 @@ export class WsHandshakeGuard {
     protected readonly admission: WsAdmission,
   ) {}
 
-  /** Checks one connection request for gateway `path`. Never throws. */
-  async check(request: WsHandshakeRequest, path: string): Promise<WsHandshakeOutcome> {
-    return (await this.run(request, path, false)) as WsHandshakeOutcome;
+  /**
+   * Checks one connection request for gateway `path`. Never throws. With
+   * `dryRun` (the handshake check endpoint, see {@link probe}) an accepted
+   * request takes no slot and its span is ended here.
+   */
+  async check(request: WsHandshakeRequest, path: string, { dryRun = false }: WsHandshakeCheckMode = {}): Promise<WsHandshakeOutcome> {
+    return (await this.run(request, path, false, dryRun)) as WsHandshakeOutcome;
   }
 
   /**
    * The checks a transport can make on the bare HTTP request, before the client's
-   * connection payload exists (socket.io's `allowRequest` sees no `auth`): drain,
+   * connection payload exists (socket.io's engine.io middleware sees no `auth`): drain,
    * origin, connection limits (without taking a slot). A refusal is recorded like
    * any other; undefined means "go on to {@link check}". Never throws.
    */
   async checkTransport(request: WsHandshakeRequest, path: string): Promise<WsRejectedHandshake | undefined> {
-    const outcome = await this.run(request, path, true);
+    const outcome = await this.run(request, path, true, false);
     return outcome === TRANSPORT_PASSED ? undefined : (outcome as WsRejectedHandshake);
   }
 
-  private async run(request: WsHandshakeRequest, path: string, transportOnly: boolean): Promise<WsHandshakeOutcome | typeof TRANSPORT_PASSED> {
+  private async run(request: WsHandshakeRequest, path: string, transportOnly: boolean, dryRun: boolean): Promise<WsHandshakeOutcome | typeof TRANSPORT_PASSED> {
     const startedAt = performance.now();
     const startTime = performance.timeOrigin + startedAt;
     const url = parseRequestUrl(request.url);
@@ -77,15 +92,20 @@ export class WsHandshakeGuard {
     // The span is created once the user is known, back-dated to the start of the
     // handshake, so that a sampler sees `enduser.id` and can keep a chosen user's
     // whole session (WsForceSampler).
+    const urlPath = dryRun ? `${path === '/' ? '' : path}${WS_HANDSHAKE_CHECK_SUFFIX}` : path;
     const startSpan = (attributes: Record<string, string | number | boolean>): Span => this.checkTracing(this.tracer.startSpan(
-        `GET ${path}`,
+        `GET ${urlPath}`,
         {
           kind: SpanKind.SERVER,
           startTime,
           attributes: {
             [A.httpMethod]: 'GET',
-            [A.urlPath]: path,
+            [A.urlPath]: urlPath,
             ...(remoteAddress ? { [A.clientAddress]: remoteAddress } : {}),
+            [A.networkProtocolName]: WS_NETWORK_PROTOCOLS[request.transport],
+            [A.networkTransport]: 'tcp',
+            ...(request.remoteAddress ? { [A.networkPeerAddress]: request.remoteAddress } : {}),
+            ...(request.remotePort !== undefined ? { [A.networkPeerPort]: request.remotePort } : {}),
             ...(userAgent ? { [A.userAgent]: userAgent } : {}),
             ...attributes,
           },
@@ -104,18 +124,27 @@ export class WsHandshakeGuard {
         this.log.logger[level](fields, msg);
       }
     };
-    const reject = (status: number, reason: WsRejectionReason, hint?: string): WsRejectedHandshake => {
+    const reject = (status: number, reason: WsRejectionReason, hint?: string, retryAfterSeconds?: number): WsRejectedHandshake => {
       const span = startSpan({});
       const traceId = chooseTraceId(span.spanContext(), undefined, fallback);
       logFailures(span, traceId);
-      this.finishRejected(span, path, request.transport, startedAt, status, reason, traceId);
-      return { accepted: false, status, reason, traceId, hint };
+      // The client's fault counts against its address's failure budget (a check's does not: it has its own limit).
+      if (!dryRun && CLIENT_FAULTS.has(reason)) this.admission.handshakeFailed(remoteAddress);
+      this.finishRejected(span, path, request.transport, startedAt, status, reason, traceId, dryRun, remoteAddress);
+      return { accepted: false, status, reason, traceId, hint, retryAfterSeconds };
     };
 
     try {
       if (this.admission.isDraining) return reject(503, 'shutting_down');
+      // Before anything that costs the application (the authenticate hook): an address
+      // that used up its failed-handshake budget waits.
+      const blocked = dryRun ? undefined : this.admission.handshakeBlocked(remoteAddress);
+      if (blocked !== undefined) return reject(429, 'handshake_limit', HANDSHAKE_LIMIT_HINT, blocked);
       const origin = sanitizeClientText(request.headers.origin);
-      if (!this.isOriginAllowed(request.headers.origin, request)) return reject(403, 'origin_not_allowed');
+      // Browsers send no Origin on a same-origin GET: a check cannot tell a page from a
+      // native client, so only an Origin it was given is judged.
+      const judgeOrigin = !dryRun || request.headers.origin !== undefined;
+      if (judgeOrigin && !this.isOriginAllowed(request.headers.origin, request)) return reject(403, 'origin_not_allowed');
       if (transportOnly) {
         const refusal = this.admission.wouldRefuse(remoteAddress);
         return refusal ? reject(refusal.status, refusal.reason) : TRANSPORT_PASSED;
@@ -123,7 +152,7 @@ export class WsHandshakeGuard {
 
       // A browser offering only `bearer.<token>` drops the connection when no protocol is
       // selected, and selecting that entry would echo the token in the 101: refuse it here.
-      if (offersOnlyBearerSubprotocol(request.headers['sec-websocket-protocol'])) {
+      if (!dryRun && offersOnlyBearerSubprotocol(request.headers['sec-websocket-protocol'])) {
         return reject(400, 'bearer_only_subprotocol', BEARER_ONLY_HINT);
       }
       let user: WsUser | undefined;
@@ -142,13 +171,13 @@ export class WsHandshakeGuard {
 
       let forceSample = false;
       try {
-        forceSample = await this.forceSampleRequested(request, url, user);
+        forceSample = !dryRun && (await this.forceSampleRequested(request, url, user));
       } catch (err) {
         // A faulty hook samples nothing more: the handshake goes on.
         failures.push({ level: 'warn', msg: WS_LOG_MESSAGES.hookFailed, err, hook: 'allowForceSampling' });
       }
       // Last, so that a slot is only taken by a handshake that passed every other check.
-      const refusal = this.admission.acquire(remoteAddress);
+      const refusal = dryRun ? this.admission.wouldRefuse(remoteAddress) : this.admission.acquire(remoteAddress);
       if (refusal) return reject(refusal.status, refusal.reason);
       const connectionId = randomUUID();
       const span = startSpan({
@@ -158,12 +187,31 @@ export class WsHandshakeGuard {
       });
       const traceId = chooseTraceId(span.spanContext(), undefined, fallback);
       logFailures(span, traceId);
-      return { accepted: true, connectionId, traceId, span, user, remoteAddress, userAgent, origin, path, transport: request.transport, startedAt, forceSample };
+      if (dryRun) {
+        span.setAttribute(A.httpStatusCode, 200);
+        span.end();
+      }
+      return { accepted: true, connectionId, traceId, span, user, remoteAddress, peer: { address: request.remoteAddress, port: request.remotePort }, userAgent, origin, path, transport: request.transport, startedAt, forceSample };
     } catch (err) {
       // A faulty override must refuse one handshake, not crash the server.
       failures.push({ level: 'error', msg: WS_LOG_MESSAGES.handshakeRejected, err });
       return reject(500, 'internal_error');
     }
+  }
+
+  /**
+   * The handshake check endpoint's answer for a request to `<path>/.tracing-ws/check`:
+   * the checks of an upgrade with the same credential and trace context ({@link check}
+   * with `dryRun`), after the per-address check limit, which runs first so that a flood
+   * of checks costs no `authenticate` call. Refusals are logged and counted as the
+   * upgrade's are (with `handshake_check: true`); checks over the limit are neither.
+   */
+  async probe(request: WsHandshakeRequest, path: string): Promise<WsHandshakeCheckOutcome> {
+    const retryAfterSeconds = this.admission.admitCheck(this.safely(() => this.clientAddress(request)));
+    if (retryAfterSeconds !== undefined) return { status: 429, reason: 'check_limit', traceId: null, retryAfterSeconds };
+    const outcome = await this.check(request, path, { dryRun: true });
+    if (outcome.accepted) return { status: 200, reason: null, traceId: outcome.traceId, retryAfterSeconds: undefined };
+    return { status: outcome.status, reason: outcome.reason, traceId: outcome.traceId, retryAfterSeconds: undefined };
   }
 
   /** Ends the handshake span of an accepted request, once the transport has accepted the connection. */
@@ -290,20 +338,33 @@ export class WsHandshakeGuard {
     }
   }
 
-  private finishRejected(span: Span, path: string, transport: WsTransportName, startedAt: number, status: number, reason: WsRejectionReason, traceId: string): void {
+  private finishRejected(span: Span, path: string, transport: WsTransportName, startedAt: number, status: number, reason: WsRejectionReason, traceId: string, dryRun: boolean, remoteAddress: string | undefined): void {
     span.setAttribute(A.httpStatusCode, status);
     span.setAttribute(A.rejectionReason, reason);
+    span.setAttribute(A.errorType, reason);
     span.setStatus({ code: SpanStatusCode.ERROR, message: reason });
     span.end();
     const gateway = this.metrics.gateway(path, transport);
     gateway.rejected(reason);
-    gateway.handshakeDuration.observe((performance.now() - startedAt) / 1000);
+    // The duration histogram is the upgrade's: a check's time would skew it.
+    if (!dryRun) gateway.handshakeDuration.observe((performance.now() - startedAt) / 1000);
+    // A flood past the failure limit is counted in full and logged one line in a hundred.
+    if (reason === 'handshake_limit' && this.limitRefusals++ % LIMIT_LOG_EVERY !== 0) return;
     const fields = handshakeLine(span.spanContext(), traceId, path, transport);
     fields[F.reason] = reason;
     fields[F.status] = status;
+    // The address as trusted (trustProxy), so that an abuser can be found from the logs.
+    if (remoteAddress) fields[F.remoteAddress] = remoteAddress;
+    if (reason === 'handshake_limit') fields[F.sampled] = `1/${LIMIT_LOG_EVERY}`;
+    if (dryRun) fields[F.handshakeCheck] = true;
     this.log.logger.warn(fields, WS_LOG_MESSAGES.handshakeRejected);
   }
 }
+
+/** Refusals that are the client's fault: they count against its address's failure budget. */
+const CLIENT_FAULTS: ReadonlySet<WsRejectionReason> = new Set(['origin_not_allowed', 'missing_credentials', 'invalid_credentials', 'bearer_only_subprotocol']);
+const LIMIT_LOG_EVERY = 100;
+const HANDSHAKE_LIMIT_HINT = 'Too many failed handshakes from this address; retry after the time in Retry-After.';
 
 const BEARER_ONLY_HINT = 'Offer another subprotocol (for example "json") along with bearer.<token>: the server never selects the bearer entry.';
 

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { recordClose } from '../connection/ws-connection.close.js';
 import type { WsConnectionState } from '../connection/ws-connection.state.js';
 import { WS_LOG_MESSAGES } from '../model/tracing-ws.names.js';
 import { WsBackpressure } from '../policy/ws-backpressure.js';
@@ -39,6 +40,8 @@ export class WsHeartbeat {
    * "ping timeout").
    */
   timedOut(state: WsConnectionState): void {
+    // Terminated: no close code is sent, 1006 is what both sides see.
+    recordClose(state, 1006, 'heartbeat');
     state.metrics.heartbeatTimeouts.inc();
     const logger = this.log.logger;
     if (logger.isLevelEnabled('warn')) logger.warn(connectionLine(state.context), WS_LOG_MESSAGES.heartbeatTimeout);

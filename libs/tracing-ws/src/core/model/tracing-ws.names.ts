@@ -29,6 +29,7 @@ export const WS_METRIC_NAMES = {
 /** HTTP metric names (not prefixed: the conventional name dashboards expect). */
 export const HTTP_METRIC_NAMES = {
   requestDuration: 'http_request_duration_seconds',
+  clientErrors: 'http_client_errors_total',
 } as const;
 
 /** Prometheus label names. */
@@ -72,6 +73,12 @@ export const WS_SPAN_ATTRIBUTES = {
   connectionTraceId: 'ws.connection.trace_id',
   closeCode: 'ws.close.code',
   closeReason: 'ws.close.reason',
+  closeInitiator: 'ws.close.initiator',
+  sessionDuration: 'ws.session.duration',
+  sessionMessagesIn: 'ws.session.messages_in',
+  sessionMessagesOut: 'ws.session.messages_out',
+  sessionBytesIn: 'ws.session.bytes_in',
+  sessionBytesOut: 'ws.session.bytes_out',
   rejectionReason: 'ws.handshake.rejection_reason',
   enduserId: 'enduser.id',
   clientAddress: 'client.address',
@@ -80,9 +87,22 @@ export const WS_SPAN_ATTRIBUTES = {
   httpMethod: 'http.request.method',
   urlPath: 'url.path',
   messagingBatchCount: 'messaging.batch.message_count',
+  messagingClientId: 'messaging.client.id',
+  networkProtocolName: 'network.protocol.name',
+  networkTransport: 'network.transport',
+  networkPeerAddress: 'network.peer.address',
+  networkPeerPort: 'network.peer.port',
+  errorType: 'error.type',
   forceSample: 'ws.force_sample',
+  linkType: 'ws.link.type',
   broadcastInstanceId: 'ws.broadcast.instance_id',
   broadcastOriginInstanceId: 'ws.broadcast.origin_instance_id',
+} as const;
+
+/** Values of the `ws.link.type` link attribute: what a span's link points at. */
+export const WS_LINK_TYPES = {
+  /** A message span's link to its connection's handshake span (what `WsSessionSampler` follows). */
+  handshake: 'handshake',
 } as const;
 
 /** Pino log field names (OpenTelemetry log data model names for the trace fields). */
@@ -98,6 +118,8 @@ export const WS_LOG_FIELDS = {
   transport: 'transport',
   code: 'code',
   reason: 'reason',
+  closedBy: 'closed_by',
+  sampled: 'sampled',
   status: 'status',
   durationMs: 'duration_ms',
   messagesIn: 'messages_in',
@@ -122,6 +144,8 @@ export const WS_LOG_FIELDS = {
   lagMs: 'lag_ms',
   backend: 'backend',
   fix: 'fix',
+  /** true on a refusal found by the handshake check endpoint rather than by an upgrade. */
+  handshakeCheck: 'handshake_check',
 } as const;
 
 /** The `msg` of the library's own log lines. */
@@ -149,4 +173,5 @@ export const WS_LOG_MESSAGES = {
   hookFailed: 'ws.hook_failed',
   authHookFailed: 'ws.auth_hook_failed',
   tracingOff: 'ws.tracing_off',
+  httpClientError: 'http.client_error',
 } as const;

@@ -12,6 +12,8 @@ export interface WsHandshakeRequest {
   readonly url: string;
   /** Address of the TCP peer (a proxy's, behind one: see `trustProxy`). */
   readonly remoteAddress: string | undefined;
+  /** Port of the TCP peer. */
+  readonly remotePort?: number;
   /** The transport the request arrived on. */
   readonly transport: WsTransportName;
   /**

@@ -17,6 +17,8 @@ export type WsErrorCode = (typeof WS_ERROR_CODES)[keyof typeof WS_ERROR_CODES];
 export const WS_CLOSE_CODES = {
   normal: 1000,
   goingAway: 1001,
+  protocolError: 1002,
+  invalidPayload: 1007,
   messageTooBig: 1009,
   internalError: 1011,
   tryAgainLater: 1013,
@@ -32,7 +34,30 @@ export const WS_CLOSE_CODES = {
  * `other`): those the server sends, and those a peer or the network produce.
  * The README's close code table lists exactly these.
  */
-export const WS_CLOSE_CODE_LABELS: readonly number[] = Object.freeze([1000, 1001, 1005, 1006, 1008, 1009, 1011, 1012, 1013, 4400, 4401, 4403, 4408, 4429]);
+export const WS_CLOSE_CODE_LABELS: readonly number[] = Object.freeze([1000, 1001, 1002, 1005, 1006, 1007, 1008, 1009, 1011, 1012, 1013, 4400, 4401, 4403, 4408, 4429]);
+
+/**
+ * What a gateway path gets appended for its handshake check endpoint:
+ * `GET <gateway path>/.tracing-ws/check` runs the handshake's checks without
+ * connecting, so that a browser, which cannot read a refused upgrade's status,
+ * can learn it (README, "How a refusal reaches a browser"). A dot segment no
+ * application route is likely to use, under the gateway's own path, so that it
+ * reaches the same server through any proxy that routes the gateway.
+ */
+export const WS_HANDSHAKE_CHECK_SUFFIX = '/.tracing-ws/check';
+
+/**
+ * Who ended a connection: the `closed_by` log field of `ws.disconnected`.
+ * - `client`: the peer closed (its close code is recorded);
+ * - `network`: the connection dropped with no close from either side (1006);
+ * - `server`: the application's side failed (e.g. `handleConnection` threw: 1011);
+ * - `policy`: the library closed an abuser or a broken peer (rate limit 4429, invalid frames
+ *   4400, slow consumer 1013, payload limit 1009, protocol errors 1002 / 1007);
+ * - `heartbeat`: the peer stopped answering pings (terminated: 1006);
+ * - `shutdown`: the server is going away (1001);
+ * - `auth_expiry`: the credential expired (4401).
+ */
+export type WsCloseInitiator = 'client' | 'network' | 'server' | 'policy' | 'heartbeat' | 'shutdown' | 'auth_expiry';
 
 /** `meta` of a frame, in both directions. */
 export interface WsFrameMeta {

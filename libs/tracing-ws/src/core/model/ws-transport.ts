@@ -9,6 +9,9 @@ export type WsTransportName = 'ws' | 'socket.io';
 /** The `messaging.system` span attribute of each transport. */
 export const WS_MESSAGING_SYSTEMS: Readonly<Record<WsTransportName, string>> = Object.freeze({ ws: 'websocket', 'socket.io': 'socket.io' });
 
+/** The `network.protocol.name` span attribute of each transport (socket.io runs over engine.io: websocket or long-polling). */
+export const WS_NETWORK_PROTOCOLS: Readonly<Record<WsTransportName, string>> = Object.freeze({ ws: 'websocket', 'socket.io': 'socket.io' });
+
 /** An acknowledgement callback of a message (socket.io): its first argument is what the client's `emitWithAck` resolves with. */
 export type WsAck = (value: unknown) => void;
 
@@ -48,6 +51,8 @@ export interface WsTransportConnection {
   close(code: number, reason: string): void;
   /** Drops the connection without a closing handshake. */
   terminate(): void;
+  /** Reads nothing more from the peer (a connection the server is closing for abuse). */
+  stopReading(): void;
   /** Sends a heartbeat probe; the transport reports the answer to the lifecycle. */
   ping(): void;
   /**

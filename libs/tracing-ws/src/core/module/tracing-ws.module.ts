@@ -1,20 +1,26 @@
 import { Inject, Module, RequestMethod, type MiddlewareConsumer, type NestModule } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
 import { ClsModule } from 'nestjs-cls';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { WsBroadcastMetrics } from '../telemetry/ws-broadcast.metrics.js';
 import { WsBroadcaster } from '../broadcast/ws.broadcaster.js';
 import { WsConnectionLifecycle } from '../lifecycle/ws-connection.lifecycle.js';
 import { WsContextService } from './ws-context.service.js';
 import { WsHandshakeGuard } from '../handshake/ws-handshake.guard.js';
+import { WsGatewayRegistry } from '../handshake/ws-gateway.registry.js';
+import { WsHandshakeCheckMiddleware } from '../handshake/ws-handshake-check.middleware.js';
 import { TracingWsExceptionFilter } from '../dispatch/tracing-ws-exception.filter.js';
 import { WsFrameSender } from '../dispatch/ws-frame.sender.js';
 import { WsMessageDispatcher } from '../dispatch/ws-message.dispatcher.js';
 import { WsForeignConnections } from '../dispatch/ws-foreign.connections.js';
 import { WsHeartbeat } from '../lifecycle/ws-heartbeat.js';
+import { WsHttpShutdown } from '../lifecycle/http-shutdown.js';
 import { WsAbusePolicy } from '../policy/ws-abuse.policy.js';
 import { WsBackpressure } from '../policy/ws-backpressure.js';
 import { WsAdmission } from '../policy/ws-admission.js';
 import { WsUnhandledRejections } from '../telemetry/ws-unhandled-rejections.js';
 import { HttpMetricsMiddleware } from '../telemetry/http-metrics.middleware.js';
+import { HttpClientErrors } from '../telemetry/http-client-errors.js';
 import { WsLogger } from '../telemetry/ws.logger.js';
 import { WsMetrics } from '../telemetry/ws.metrics.js';
 import { RESOLVED_OPTIONS } from '../model/tracing-ws.tokens.js';
@@ -61,6 +67,10 @@ import type { ResolvedTracingWsOptions } from '../options/tracing-ws.options.js'
     HttpMetricsMiddleware,
     WsAdmission,
     WsUnhandledRejections,
+    WsGatewayRegistry,
+    WsHandshakeCheckMiddleware,
+    WsHttpShutdown,
+    HttpClientErrors,
   ],
     // What a transport adapter resolves from the app, and what gateways inject.
   exports: [
@@ -74,15 +84,25 @@ import type { ResolvedTracingWsOptions } from '../options/tracing-ws.options.js'
     TracingWsExceptionFilter,
     WsContextService,
     WsBroadcaster,
+    WsGatewayRegistry,
     ClsModule,
   ],
 })
 export class TracingWsModule extends TracingWsConfigurableModule implements NestModule {
-  constructor(@Inject(RESOLVED_OPTIONS) private readonly options: ResolvedTracingWsOptions) {
+  constructor(
+    @Inject(RESOLVED_OPTIONS) private readonly options: ResolvedTracingWsOptions,
+    private readonly adapterHost: HttpAdapterHost,
+    private readonly handshakeCheck: WsHandshakeCheckMiddleware,
+  ) {
     super();
   }
 
   configure(consumer: MiddlewareConsumer): void {
     if (this.options.httpMetrics) consumer.apply(HttpMetricsMiddleware).forRoutes({ path: '{*splat}', method: RequestMethod.ALL });
+    // On the HTTP adapter itself, not through the consumer: consumer routes get the app's global
+    // prefix, gateway paths never do. It runs before the app's routes (configure() precedes
+    // them) and passes on every request but `<gateway path>/.tracing-ws/check`.
+    const check = this.handshakeCheck;
+    if (this.options.handshakeCheck.enabled) this.adapterHost.httpAdapter?.use((req: IncomingMessage, res: ServerResponse, next: () => void) => check.use(req, res, next));
   }
 }

@@ -66,6 +66,8 @@ export const TRACING_WS_OPTION_RULES: OptionRules<ResolvedTracingWsOptions> = {
       ),
       keyPrefix: new OptionRule('tracing-ws:', (v) => typeof v === 'string' && v.length <= 64 && !/\s/.test(v), 'give at most 64 characters without spaces, such as "tracing-ws:".'),
       presenceTtlMs: new OptionRule(30000, isWholeNumber(300), 'give a whole number of milliseconds, at least 300.'),
+      staleAfterMs: count(5000),
+      maxInFlightPublishes: count(1000, 1),
     }),
   },
   heartbeat: { intervalMs: count(30000) },
@@ -74,7 +76,9 @@ export const TRACING_WS_OPTION_RULES: OptionRules<ResolvedTracingWsOptions> = {
   maxConnections: count(0),
   maxConnectionsPerIp: count(0),
   backpressure: { maxBufferedBytes: count(1024 * 1024, 1), closeAfterMs: count(30000) },
-  shutdown: { timeoutMs: count(10000) },
+  handshakeCheck: { enabled: flag(true), perAddressPerMinute: count(20) },
+  handshakeFailures: { perAddressPerMinute: count(30) },
+  shutdown: { timeoutMs: count(10000), closeHttpConnections: flag(true) },
   logUnhandledRejections: flag(true),
 };
 

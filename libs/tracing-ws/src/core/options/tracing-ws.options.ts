@@ -85,6 +85,20 @@ export interface TracingWsRedisOptions {
    * @defaultValue `30000`
    */
   presenceTtlMs?: number;
+  /**
+   * A broadcast from another instance older than this (by its publish time) is
+   * dropped, not delivered, and counted as `stale`: after a stalled Redis resumes,
+   * what was written before the stall still executes, and a frame seconds late is
+   * usually worse than none. 0: deliver whatever the age.
+   * @defaultValue `5000`
+   */
+  staleAfterMs?: number;
+  /**
+   * Publishes waiting for Redis's answer at most; past it a broadcast is not
+   * published and is counted as `backlog`, so a stalled Redis cannot grow memory.
+   * @defaultValue `1000`
+   */
+  maxInFlightPublishes?: number;
 }
 
 /** Where broadcasts go beyond this process. */
@@ -164,6 +178,39 @@ export interface TracingWsBackpressureOptions {
   closeAfterMs?: number;
 }
 
+/**
+ * The handshake check endpoint, `GET <gateway path>/.tracing-ws/check`: after an
+ * attempt that closed before opening, a client asks it, with the same credential
+ * and trace context, what the upgrade got (README, "How a refusal reaches a browser").
+ */
+export interface TracingWsHandshakeCheckOptions {
+  /**
+   * Serve the endpoint for every gateway on the app's HTTP server.
+   * @defaultValue `true`
+   */
+  enabled?: boolean;
+  /**
+   * Checks allowed per client address (see `trustProxy`) per minute, and as many
+   * in a burst; more are answered 429 with `Retry-After`, before `authenticate`
+   * runs. 0: no limit.
+   * @defaultValue `20`
+   */
+  perAddressPerMinute?: number;
+}
+
+/** A limit on failed handshakes per client address (bad credentials, disallowed origin, bad requests). */
+export interface TracingWsHandshakeFailureOptions {
+  /**
+   * Failed handshakes allowed per client address (see `trustProxy`) per minute, and
+   * as many in a burst. Past it, every handshake from the address is answered 429
+   * with `Retry-After` until the budget refills, before `authenticate` runs; those
+   * refusals are counted (`reason="handshake_limit"`) and one in 100 is logged.
+   * 0: no limit.
+   * @defaultValue `30`
+   */
+  perAddressPerMinute?: number;
+}
+
 /** Graceful shutdown on `app.close()`. */
 export interface TracingWsShutdownOptions {
   /**
@@ -171,6 +218,13 @@ export interface TracingWsShutdownOptions {
    * @defaultValue `10000`
    */
   timeoutMs?: number;
+  /**
+   * Also bound the HTTP server's close: idle keep-alive connections are closed when the
+   * shutdown starts, and every connection still open (a half-sent request, a half-open
+   * upgrade) once `timeoutMs` has passed, so the process exits within the deadline.
+   * @defaultValue `true`
+   */
+  closeHttpConnections?: boolean;
 }
 
 /** Options of {@link TracingWsModule}. */
@@ -273,6 +327,10 @@ export interface TracingWsModuleOptions {
   maxConnectionsPerIp?: number;
   /** Slow-reader protection. */
   backpressure?: TracingWsBackpressureOptions;
+  /** The handshake check endpoint that tells a browser why its upgrade was refused. */
+  handshakeCheck?: TracingWsHandshakeCheckOptions;
+  /** Failed handshakes allowed per client address. */
+  handshakeFailures?: TracingWsHandshakeFailureOptions;
   /** Graceful shutdown. */
   shutdown?: TracingWsShutdownOptions;
   /**
@@ -311,6 +369,8 @@ export interface ResolvedTracingWsOptions {
   readonly maxConnections: number;
   readonly maxConnectionsPerIp: number;
   readonly backpressure: Readonly<Required<TracingWsBackpressureOptions>>;
+  readonly handshakeCheck: Readonly<Required<TracingWsHandshakeCheckOptions>>;
+  readonly handshakeFailures: Readonly<Required<TracingWsHandshakeFailureOptions>>;
   readonly shutdown: Readonly<Required<TracingWsShutdownOptions>>;
   readonly logUnhandledRejections: boolean;
 }

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { WS_EVENT_LABELS, WS_LOG_FIELDS as F, WS_LOG_MESSAGES } from '../model/tracing-ws.names.js';
 import { RESOLVED_OPTIONS } from '../model/tracing-ws.tokens.js';
 import { WS_CLOSE_CODES, WS_ERROR_CODES } from '../model/ws-protocol.js';
+import { closeConnection } from '../connection/ws-connection.close.js';
 import type { WsConnectionState } from '../connection/ws-connection.state.js';
 import type { ResolvedTracingWsOptions } from '../options/tracing-ws.options.js';
 import { connectionLine } from '../telemetry/ws-log.fields.js';
@@ -67,6 +68,7 @@ export class WsAbusePolicy {
       fields[F.reason] = why;
       logger.warn(fields, WS_LOG_MESSAGES.closedForAbuse);
     }
-    state.transport.close(code, reason);
+    // An abuser's frames are not parsed any more, and it does not linger for ws's 30 s close timeout.
+    closeConnection(state, code, reason, 'policy', { stopReading: true });
   }
 }

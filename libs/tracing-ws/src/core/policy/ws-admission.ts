@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { RESOLVED_OPTIONS } from '../model/tracing-ws.tokens.js';
 import type { ResolvedTracingWsOptions } from '../options/tracing-ws.options.js';
+import { WsAddressLimiter } from './ws-address.limiter.js';
 import { WsTokenBucket } from './ws-token.bucket.js';
 
 /** Why admission refused a handshake. */
@@ -19,21 +20,19 @@ export class WsAdmission {
   private draining = false;
   private inflight = 0;
   private idleWaiters: Array<() => void> = [];
+  private readonly checks: WsAddressLimiter | undefined;
+  private readonly failures: WsAddressLimiter | undefined;
 
-  constructor(@Inject(RESOLVED_OPTIONS) private readonly options: ResolvedTracingWsOptions) {}
+  constructor(@Inject(RESOLVED_OPTIONS) private readonly options: ResolvedTracingWsOptions) {
+    const perMinute = options.handshakeCheck.perAddressPerMinute;
+    this.checks = perMinute > 0 ? new WsAddressLimiter(perMinute / 60, perMinute) : undefined;
+    const failuresPerMinute = options.handshakeFailures.perAddressPerMinute;
+    this.failures = failuresPerMinute > 0 ? new WsAddressLimiter(failuresPerMinute / 60, failuresPerMinute) : undefined;
+  }
 
   /** True once shutdown has begun: new upgrades are refused, new frames answered with an error. */
   get isDraining(): boolean {
     return this.draining;
-  }
-
-  /** Why {@link acquire} would refuse `ip` now, without reserving anything. */
-  wouldRefuse(ip: string | undefined): WsAdmissionRefusal | undefined {
-    if (this.draining) return { status: 503, reason: 'shutting_down' };
-    const { maxConnections, maxConnectionsPerIp } = this.options;
-    if (maxConnections > 0 && this.total >= maxConnections) return { status: 503, reason: 'connection_limit' };
-    if (maxConnectionsPerIp > 0 && (this.perIp.get(ip ?? 'unknown') ?? 0) >= maxConnectionsPerIp) return { status: 429, reason: 'ip_limit' };
-    return undefined;
   }
 
   /** Reserves a connection slot for `ip`, or says why not. */
@@ -41,10 +40,39 @@ export class WsAdmission {
     const refusal = this.wouldRefuse(ip);
     if (refusal) return refusal;
     const key = ip ?? 'unknown';
-    const fromIp = this.perIp.get(key) ?? 0;
     this.total++;
-    this.perIp.set(key, fromIp + 1);
+    this.perIp.set(key, (this.perIp.get(key) ?? 0) + 1);
     return undefined;
+  }
+
+  /** Why {@link acquire} would refuse `ip` now, without reserving anything (the handshake check). */
+  wouldRefuse(ip: string | undefined): WsAdmissionRefusal | undefined {
+    if (this.draining) return { status: 503, reason: 'shutting_down' };
+    const { maxConnections, maxConnectionsPerIp } = this.options;
+    if (maxConnections > 0 && this.total >= maxConnections) return { status: 503, reason: 'connection_limit' };
+    const fromIp = this.perIp.get(ip ?? 'unknown') ?? 0;
+    if (maxConnectionsPerIp > 0 && fromIp >= maxConnectionsPerIp) return { status: 429, reason: 'ip_limit' };
+    return undefined;
+  }
+
+  /** Counts one handshake check from `ip` against `handshakeCheck.perAddressPerMinute`: the seconds to wait when over it. */
+  admitCheck(ip: string | undefined): number | undefined {
+    const waitMs = this.checks?.take(ip ?? 'unknown');
+    return waitMs === undefined ? undefined : Math.max(1, Math.ceil(waitMs / 1000));
+  }
+
+  /**
+   * Whether `ip` has used up its failed-handshake budget: the seconds until it may
+   * try again, else undefined. Asked before anything costly (the `authenticate` hook).
+   */
+  handshakeBlocked(ip: string | undefined): number | undefined {
+    const waitMs = this.failures?.waitMs(ip ?? 'unknown') ?? 0;
+    return waitMs > 0 ? Math.max(1, Math.ceil(waitMs / 1000)) : undefined;
+  }
+
+  /** Counts one failed handshake of `ip` against `handshakeFailures.perAddressPerMinute`. */
+  handshakeFailed(ip: string | undefined): void {
+    this.failures?.take(ip ?? 'unknown');
   }
 
   /** Frees the slot taken by {@link acquire}. */

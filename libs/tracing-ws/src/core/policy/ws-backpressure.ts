@@ -2,13 +2,11 @@ import { Inject, Injectable } from '@nestjs/common';
 import { WS_LOG_FIELDS as F, WS_LOG_MESSAGES } from '../model/tracing-ws.names.js';
 import { RESOLVED_OPTIONS } from '../model/tracing-ws.tokens.js';
 import { WS_CLOSE_CODES } from '../model/ws-protocol.js';
+import { closeConnection } from '../connection/ws-connection.close.js';
 import type { WsConnectionState } from '../connection/ws-connection.state.js';
 import type { ResolvedTracingWsOptions } from '../options/tracing-ws.options.js';
 import { connectionLine } from '../telemetry/ws-log.fields.js';
 import { WsLogger } from '../telemetry/ws.logger.js';
-
-/** How long a slow consumer gets to take its close frame before it is terminated. */
-const CLOSE_GRACE_MS = 1000;
 
 /**
  * Slow readers: a peer that does not read what it is sent loses broadcasts, has
@@ -50,10 +48,8 @@ export class WsBackpressure {
         fields[F.bufferedBytes] = transport.bufferedAmount;
         logger.warn(fields, WS_LOG_MESSAGES.slowConsumer);
       }
-      // Its close frame waits behind the unread data: record the code the server chose.
-      state.serverCloseCode = WS_CLOSE_CODES.tryAgainLater;
-      transport.close(WS_CLOSE_CODES.tryAgainLater, 'Too slow: not reading');
-      setTimeout(() => transport.terminate(), CLOSE_GRACE_MS).unref();
+      // Its close frame waits behind the unread data: terminated after the grace period.
+      closeConnection(state, WS_CLOSE_CODES.tryAgainLater, 'Too slow: not reading', 'policy');
     }
     return true;
   }

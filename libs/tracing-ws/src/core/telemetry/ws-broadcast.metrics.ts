@@ -7,8 +7,14 @@ import type { ResolvedTracingWsOptions } from '../options/tracing-ws.options.js'
 
 type CounterChild = ReturnType<Counter<string>['labels']>;
 
-/** What failed: `publish` (Redis down or refused), `decode` (not an envelope), `presence` (a presence write Redis refused or lost). */
-export type WsBroadcastFailure = 'publish' | 'decode' | 'presence';
+/**
+ * What failed: `publish` (Redis down or refused: not sent), `timeout` (no answer in
+ * time: it may still have been delivered), `backlog` (too many publishes waiting:
+ * not sent), `stale` (received too late: dropped), `decode` (not an envelope),
+ * `presence` (a presence write Redis refused or lost).
+ */
+export type WsBroadcastFailure = 'publish' | 'timeout' | 'backlog' | 'stale' | 'decode' | 'presence';
+const FAILURES: readonly WsBroadcastFailure[] = ['publish', 'timeout', 'backlog', 'stale', 'decode', 'presence'];
 
 /** Lag buckets (seconds): pub/sub hops are sub-millisecond on a LAN, seconds when something is wrong. */
 const LAG_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5];
@@ -24,9 +30,7 @@ export class WsBroadcastMetrics {
   readonly published: Counter<string>;
   readonly received: Counter<string>;
   readonly lag: Histogram<string>;
-  private readonly failedPublish: CounterChild;
-  private readonly failedDecode: CounterChild;
-  private readonly failedPresence: CounterChild;
+  private readonly failures = new Map<WsBroadcastFailure, CounterChild>();
 
   constructor(@Inject(RESOLVED_OPTIONS) options: ResolvedTracingWsOptions) {
     const prefix = options.metrics.prefix;
@@ -35,18 +39,17 @@ export class WsBroadcastMetrics {
     this.backendUp = make('Gauge', N.broadcastBackendUp, '1 when cross-instance broadcasts can flow (always 1 in-memory), else 0.', []);
     this.published = make('Counter', N.broadcastPublished, 'Broadcast envelopes published to other instances.', []);
     this.received = make('Counter', N.broadcastReceived, 'Broadcast envelopes received from other instances.', []);
-    const failed = make<Counter<string>>('Counter', N.broadcastFailed, 'Broadcast envelopes and presence writes lost, by reason (publish, decode, presence).', [L.reason]);
+    const failed = make<Counter<string>>('Counter', N.broadcastFailed, 'Broadcast envelopes and presence writes lost, by reason (publish, timeout, backlog, stale, decode, presence).', [L.reason]);
     this.lag = make('Histogram', N.broadcastLag, 'Time from publication on one instance to delivery on another.', [], LAG_BUCKETS);
-    this.failedPublish = failed.labels('publish');
-    this.failedDecode = failed.labels('decode');
-    this.failedPresence = failed.labels('presence');
-    // The series exist from the start, so dashboards show 0 rather than no data.
-    this.failedPublish.inc(0);
-    this.failedDecode.inc(0);
-    this.failedPresence.inc(0);
+    for (const reason of FAILURES) {
+      const child = failed.labels(reason);
+      // The series exist from the start, so dashboards show 0 rather than no data.
+      child.inc(0);
+      this.failures.set(reason, child);
+    }
   }
 
   failed(reason: WsBroadcastFailure): void {
-    (reason === 'publish' ? this.failedPublish : reason === 'decode' ? this.failedDecode : this.failedPresence).inc();
+    this.failures.get(reason)!.inc();
   }
 }

@@ -1,6 +1,6 @@
 import { STATUS_CODES } from 'node:http';
 import type { WsRejectedHandshake } from '../../core/handshake/ws-handshake.outcome.js';
-import { WS_CLOSE_CODES, WS_ERROR_CODES, type WsErrorCode } from '../../core/model/ws-protocol.js';
+import { WS_CLOSE_CODES, WS_ERROR_CODES, type WsCloseInitiator, type WsErrorCode } from '../../core/model/ws-protocol.js';
 
 /** How socket.io's disconnects and refusals map onto the library's close codes and errors (README, "socket.io"). */
 
@@ -34,6 +34,26 @@ export function closeCodeOf(reason: string, serverCode: number | undefined): num
   }
 }
 
+/** Who ended a connection, by socket.io's disconnect `reason` (when the library did not close it itself). */
+export function closedByOf(reason: string): WsCloseInitiator {
+  switch (reason) {
+    case 'client namespace disconnect':
+      return 'client';
+    case 'server shutting down':
+      return 'shutdown';
+    case 'server namespace disconnect':
+    case 'forced server close':
+    case 'forced close':
+      return 'server';
+    case 'parse error':
+      return 'policy';
+    case 'ping timeout':
+      return 'heartbeat';
+    default:
+      return 'network';
+  }
+}
+
 /** The socket.io disconnect reason of a heartbeat timeout. */
 export const IO_PING_TIMEOUT = 'ping timeout';
 
@@ -49,6 +69,8 @@ export interface IoRefusalData {
   readonly code: WsErrorCode | 'UNAVAILABLE';
   readonly status: number;
   readonly traceId: string;
+  /** Seconds before trying again, for a refusal that says so (`handshake_limit`). */
+  readonly retryAfter?: number;
 }
 
 /**
@@ -59,6 +81,6 @@ export interface IoRefusalData {
 export function refusalError(outcome: WsRejectedHandshake): Error & { data: IoRefusalData } {
   const code = REFUSAL_CODES[outcome.status] ?? (outcome.status === 503 ? 'UNAVAILABLE' : WS_ERROR_CODES.internal);
   const err = new Error(outcome.hint ?? STATUS_CODES[outcome.status] ?? 'Refused') as Error & { data: IoRefusalData };
-  err.data = { code, status: outcome.status, traceId: outcome.traceId };
+  err.data = { code, status: outcome.status, traceId: outcome.traceId, ...(outcome.retryAfterSeconds !== undefined ? { retryAfter: outcome.retryAfterSeconds } : {}) };
   return err;
 }

@@ -1,5 +1,6 @@
 import type { Socket } from 'socket.io';
 import type { WsOutgoingFrame, WsTransportConnection } from '../../core/model/ws-transport.js';
+import type { WsFrameMeta } from '../../core/model/ws-protocol.js';
 import { IO_CLOSE_EVENT, IO_EXCEPTION_EVENT, ioAckError, ioAckValue, ioMetaArgument } from '../../core/model/io-wire.js';
 import { reconnectsAfter } from './io-protocol.js';
 
@@ -95,8 +96,11 @@ export class IoSocketConnection implements WsTransportConnection {
     this.lastPacketBytes = -1;
     const socket = this.client;
     if (frame.kind === 'event') {
-      const data = 'data' in frame || frame.text === undefined ? frame.data : (JSON.parse(frame.text) as { data?: unknown }).data;
-      if (frame.meta) socket.emit(frame.event, data, ioMetaArgument(frame.meta));
+      // A broadcast relayed from another instance arrives as its ws frame text only: data and meta are in it.
+      const relayed = 'data' in frame || frame.text === undefined ? undefined : (JSON.parse(frame.text) as { data?: unknown; meta?: WsFrameMeta });
+      const data = relayed ? relayed.data : frame.data;
+      const meta = frame.meta ?? relayed?.meta;
+      if (meta) socket.emit(frame.event, data, ioMetaArgument(meta));
       else socket.emit(frame.event, data);
     } else if (frame.kind === 'error') {
       if (frame.ack) frame.ack(ioAckError(frame.data, frame.meta));
@@ -127,6 +131,13 @@ export class IoSocketConnection implements WsTransportConnection {
     if (ws?.terminate) ws.terminate();
     else this.engine.close(true);
   }
+
+  /**
+   * Nothing to pause: the engine.io connection may carry other namespaces, and once
+   * this one is disconnected socket.io drops its packets unread (pausing the
+   * websocket would also stall the engine.io close handshake for ws's 30 s).
+   */
+  stopReading(): void {}
 
   /** socket.io runs its own heartbeat (pingInterval / pingTimeout); the adapter maps `heartbeat` onto it. */
   ping(): void {}

@@ -7,6 +7,7 @@ import { ServerResponse, STATUS_CODES, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Observable } from 'rxjs';
 import type { Namespace, Server, ServerOptions, Socket } from 'socket.io';
+import { recordClose } from '../../core/connection/ws-connection.close.js';
 import { getConnectionState, type WsConnectionState } from '../../core/connection/ws-connection.state.js';
 import { WsMessageDispatcher } from '../../core/dispatch/ws-message.dispatcher.js';
 import { WsHandshakeGuard } from '../../core/handshake/ws-handshake.guard.js';
@@ -18,7 +19,7 @@ import type { WsHandshakeRequest } from '../../core/model/ws-handshake.request.j
 import type { WsAck } from '../../core/model/ws-transport.js';
 import { IO_SESSION_EVENT, takeIoMeta } from '../../core/model/io-wire.js';
 import type { ResolvedTracingWsOptions } from '../../core/options/tracing-ws.options.js';
-import { closeCodeOf, IO_PING_TIMEOUT, refusalError } from './io-protocol.js';
+import { closeCodeOf, closedByOf, IO_PING_TIMEOUT, refusalError } from './io-protocol.js';
 import { IoSocketConnection } from './io-socket.connection.js';
 import { registerIoServer } from './io-server.registry.js';
 
@@ -182,10 +183,10 @@ export class TracingIoAdapter extends IoAdapter {
    */
   private checkRequest(core: Core, req: IncomingMessage, res: ServerResponse, path: string, next: (err?: unknown) => void): void {
     if (new URLSearchParams((req.url ?? '').split('?')[1] ?? '').has('sid')) return next();
-    const request: WsHandshakeRequest = { headers: req.headers, url: req.url ?? '/', remoteAddress: req.socket.remoteAddress, transport: 'socket.io', auth: undefined, raw: req };
+    const request: WsHandshakeRequest = { headers: req.headers, url: req.url ?? '/', remoteAddress: req.socket.remoteAddress, remotePort: req.socket.remotePort, transport: 'socket.io', auth: undefined, raw: req };
     core.guard.checkTransport(request, path).then(
-      (refusal) => (refusal ? answerRefusal(res, refusal.status, refusal.traceId, refusal.hint) : next()),
-      () => answerRefusal(res, 500, undefined, undefined),
+      (refusal) => (refusal ? answerRefusal(res, refusal.status, refusal.traceId, refusal.hint, refusal.retryAfterSeconds) : next()),
+      () => answerRefusal(res, 500, undefined, undefined, undefined),
     );
   }
 
@@ -222,7 +223,9 @@ export class TracingIoAdapter extends IoAdapter {
     engine.on('upgrade', watchPayloads);
     socket.once('disconnect', (reason: string) => {
       if (reason === IO_PING_TIMEOUT) core.heartbeat.timedOut(state);
-      lifecycle.closed(state, closeCodeOf(reason, connection.closeCode ?? state.serverCloseCode), reason);
+      const code = closeCodeOf(reason, connection.closeCode ?? state.serverCloseCode);
+      recordClose(state, code, closedByOf(reason));
+      lifecycle.closed(state, code, reason);
     });
     return state;
   }
@@ -252,7 +255,8 @@ export class TracingIoAdapter extends IoAdapter {
 function handshakeRequestOf(socket: Socket): WsHandshakeRequest {
   const { handshake } = socket;
   const auth = typeof handshake.auth === 'object' && handshake.auth !== null ? (handshake.auth as Record<string, unknown>) : undefined;
-  return { headers: handshake.headers, url: handshake.url, remoteAddress: socket.conn.remoteAddress, transport: 'socket.io', auth, raw: socket };
+  const tcp = (socket.conn as unknown as { request?: IncomingMessage }).request?.socket;
+  return { headers: handshake.headers, url: handshake.url, remoteAddress: socket.conn.remoteAddress, remotePort: tcp?.remotePort, transport: 'socket.io', auth, raw: socket };
 }
 
 /**
@@ -272,10 +276,11 @@ function splitArguments(all: unknown[]): { data: unknown; meta: unknown; ack: Ws
  * the response; on a websocket upgrade engine.io hands middlewares a stand-in
  * response that cannot write, so the status line goes to the raw socket.
  */
-function answerRefusal(res: ServerResponse, status: number, traceId: string | undefined, hint: string | undefined): void {
+function answerRefusal(res: ServerResponse, status: number, traceId: string | undefined, hint: string | undefined, retryAfterSeconds: number | undefined): void {
   const body = hint ?? STATUS_CODES[status] ?? '';
   const headers: Record<string, string | number> = { 'Content-Type': 'text/plain; charset=utf-8', 'Content-Length': Buffer.byteLength(body), Connection: 'close' };
   if (traceId) headers['X-Trace-ID'] = traceId;
+  if (retryAfterSeconds !== undefined) headers['Retry-After'] = retryAfterSeconds;
   if (res instanceof ServerResponse) {
     res.writeHead(status, headers);
     res.end(body);

@@ -9,6 +9,7 @@ import type { Observable } from 'rxjs';
 import type { RawData, WebSocket, WebSocketServer } from 'ws';
 import { getConnectionState, type WsConnectionState } from '../../core/connection/ws-connection.state.js';
 import { WsMessageDispatcher } from '../../core/dispatch/ws-message.dispatcher.js';
+import { WsGatewayRegistry } from '../../core/handshake/ws-gateway.registry.js';
 import { WsHandshakeGuard } from '../../core/handshake/ws-handshake.guard.js';
 import type { WsAcceptedHandshake } from '../../core/handshake/ws-handshake.outcome.js';
 import { WsConnectionLifecycle } from '../../core/lifecycle/ws-connection.lifecycle.js';
@@ -33,11 +34,14 @@ interface Core {
   readonly dispatcher: WsMessageDispatcher;
   readonly heartbeat: WsHeartbeat;
   readonly cls: ClsService;
+  readonly gateways: WsGatewayRegistry;
 }
 
 const BEARER_SUBPROTOCOL = 'bearer.';
 /** ws's error code for a frame over `maxPayload` (it closes with 1009 itself). */
 const PAYLOAD_TOO_LARGE = 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH';
+/** ws's error code for a text frame that is not UTF-8 (it closes with 1007); every other protocol error closes with 1002. */
+const INVALID_UTF8 = 'WS_ERR_INVALID_UTF8';
 /** Handshakes that reached the 101; the others give their slot back when their socket closes. */
 const connectedHandshakes = new WeakSet<WsAcceptedHandshake>();
 
@@ -65,6 +69,8 @@ export class TracingWsAdapter extends WsAdapter {
     const server: WebSocketServer = super.create(port, {
       ...options,
       maxPayload: (options?.maxPayload as number | undefined) ?? core.options.maxPayloadBytes,
+      // Pings are answered by the lifecycle's rule (rate limit, send buffer), not blindly by ws.
+      autoPong: false,
       verifyClient: (info: { req: IncomingMessage }, done: VerifyCallback) => this.verify(core, info.req as UpgradeRequest, path, done),
       // A bearer token offered as a subprotocol is a credential, never the protocol
       // to select: pick another offered one (browsers refuse a 101 that selects none).
@@ -78,6 +84,8 @@ export class TracingWsAdapter extends WsAdapter {
       if (handshake) headers.push(`X-Trace-ID: ${handshake.traceId}`);
     });
     this.paths.set(server, path);
+    // Only a gateway on the app's own HTTP server (port 0) is reachable through the check endpoint.
+    if (port === 0) core.gateways.add(path);
     const { intervalMs } = core.options.heartbeat;
     if (intervalMs > 0) {
       const timer = setInterval(() => core.heartbeat.tick(statesOf(server)), intervalMs);
@@ -145,9 +153,12 @@ export class TracingWsAdapter extends WsAdapter {
     const { lifecycle } = core;
     const state = lifecycle.open(new WsSocketConnection(socket), handshake);
     socket.on('pong', () => lifecycle.heard(state));
+    socket.on('ping', (data: Buffer) => {
+      if (lifecycle.pinged(state)) socket.pong(data);
+    });
     socket.on('error', (err: Error & { code?: string }) => {
       if (err.code === PAYLOAD_TOO_LARGE) lifecycle.payloadTooLarge(state);
-      else lifecycle.protocolError(state, err);
+      else lifecycle.protocolError(state, err, err.code === INVALID_UTF8 ? WS_CLOSE_CODES.invalidPayload : WS_CLOSE_CODES.protocolError);
     });
     socket.once('close', (code: number, reason: Buffer) => lifecycle.closed(state, code, reason.toString('utf8')));
     return state;
@@ -164,7 +175,9 @@ export class TracingWsAdapter extends WsAdapter {
           });
           done(true);
         } else {
-          done(false, outcome.status, outcome.hint ?? STATUS_CODES[outcome.status], { 'X-Trace-ID': outcome.traceId });
+          const headers: Record<string, string> = { 'X-Trace-ID': outcome.traceId };
+          if (outcome.retryAfterSeconds !== undefined) headers['Retry-After'] = String(outcome.retryAfterSeconds);
+          done(false, outcome.status, outcome.hint ?? STATUS_CODES[outcome.status], headers);
         }
       },
       () => done(false, 500, STATUS_CODES[500]),
@@ -187,6 +200,7 @@ export class TracingWsAdapter extends WsAdapter {
       dispatcher: get(WsMessageDispatcher),
       heartbeat: get(WsHeartbeat),
       cls: get(ClsService),
+      gateways: get(WsGatewayRegistry),
     };
     return this.core;
   }
@@ -194,7 +208,7 @@ export class TracingWsAdapter extends WsAdapter {
 
 /** The upgrade request as the core's guard reads it. */
 function handshakeRequestOf(req: IncomingMessage): WsHandshakeRequest {
-  return { headers: req.headers, url: req.url ?? '/', remoteAddress: req.socket.remoteAddress, transport: 'ws', auth: undefined, raw: req };
+  return { headers: req.headers, url: req.url ?? '/', remoteAddress: req.socket.remoteAddress, remotePort: req.socket.remotePort, transport: 'ws', auth: undefined, raw: req };
 }
 
 /** The core states of a server's sockets (those this adapter accepted). */

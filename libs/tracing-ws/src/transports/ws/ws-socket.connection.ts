@@ -46,6 +46,10 @@ export class WsSocketConnection implements WsTransportConnection {
     this.client.terminate();
   }
 
+  stopReading(): void {
+    this.client.pause();
+  }
+
   ping(): void {
     this.client.ping();
   }

@@ -43,17 +43,30 @@ export function decodeEnvelope(text: string): { header: WsEnvelopeHeader; frame:
   return { header, frame: text.slice(nl + 1) };
 }
 
-function isHeader(h: unknown): h is WsEnvelopeHeader {
+/**
+ * What a publication carries whatever the backend (an envelope's header, or the
+ * broadcast flag of the socket.io Redis adapter): who published it, when, and in
+ * which trace. Not its audience, which each backend states its own way.
+ */
+export type WsPublication = Omit<WsEnvelopeHeader, 'audience' | 'target'>;
+
+/** True when `h` is a well-formed {@link WsPublication} (it came over the network: nothing is assumed). */
+export function isPublication(h: unknown): h is WsPublication {
   if (typeof h !== 'object' || h === null) return false;
   const x = h as Record<string, unknown>;
   return (
     x.v === 1 &&
     typeof x.id === 'string' &&
     typeof x.origin === 'string' &&
-    (x.audience === 'all' || ((x.audience === 'room' || x.audience === 'user') && typeof x.target === 'string')) &&
     typeof x.event === 'string' &&
     (x.traceparent === undefined || typeof x.traceparent === 'string') &&
     (x.traceId === undefined || typeof x.traceId === 'string') &&
     typeof x.publishedAt === 'number'
   );
+}
+
+function isHeader(h: unknown): h is WsEnvelopeHeader {
+  if (!isPublication(h)) return false;
+  const x = h as unknown as Record<string, unknown>;
+  return x.audience === 'all' || ((x.audience === 'room' || x.audience === 'user') && typeof x.target === 'string');
 }

@@ -1,14 +1,15 @@
 import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import { context as otelContext, ROOT_CONTEXT, SpanKind, trace, type Attributes, type Context, type Link, type SpanContext, type Tracer } from '@opentelemetry/api';
+import { context as otelContext, SpanKind, trace, type Attributes, type SpanContext, type Tracer } from '@opentelemetry/api';
 import { ClsService } from 'nestjs-cls';
 import { randomUUID } from 'node:crypto';
 import { getConnectionState, type WsConnectionState } from '../connection/ws-connection.state.js';
-import { parseTraceparent } from '../model/trace-context.js';
+import { formatTraceparent, parseTraceparent } from '../model/trace-context.js';
 import { WsFrameSender } from '../dispatch/ws-frame.sender.js';
 import { jsonFrameText, type WsFrameMeta } from '../model/ws-protocol.js';
 import type { WsOutgoingFrame } from '../model/ws-transport.js';
 import { WS_LOG_FIELDS as F, WS_LOG_MESSAGES, WS_SPAN_ATTRIBUTES as A } from '../model/tracing-ws.names.js';
-import { addTraceFields, chooseTraceId } from '../telemetry/ws-log.fields.js';
+import { broadcastLine, chooseTraceId, MAX_ROOM_TEXT } from '../telemetry/ws-log.fields.js';
+import { publisherContext } from '../telemetry/span-context.js';
 import { WsLogger } from '../telemetry/ws.logger.js';
 import { WS_CONNECTION_CONTEXT, WS_MESSAGE_CONTEXT } from '../model/tracing-ws.constants.js';
 import { currentWsStore } from '../model/ws-cls.store.js';
@@ -20,8 +21,6 @@ import { decodeEnvelope, encodeEnvelope, type WsEnvelopeHeader } from './ws-broa
 import type { WsBroadcastAudience, WsBroadcastBackendState, WsBroadcastTarget, WsOnlineConnection, WsPresenceResult, WsRoomMember } from './ws-broadcast.types.js';
 import { WsBroadcastMetrics } from '../telemetry/ws-broadcast.metrics.js';
 import { WsLocalRegistry } from './ws-local.registry.js';
-
-const MAX_ROOM_TEXT = 128;
 
 type Publish = (audience: WsBroadcastAudience, target: string | undefined, event: string, data: unknown) => number;
 
@@ -35,11 +34,6 @@ class Target implements WsBroadcastTarget {
   emit(event: string, data: unknown): number {
     return this.publish(this.audience, this.target, event, data);
   }
-}
-
-function traceparentOf(sc: SpanContext): string {
-  const flags = sc.traceFlags & 0xff;
-  return `00-${sc.traceId}-${sc.spanId}-${flags < 16 ? '0' : ''}${flags.toString(16)}`;
 }
 
 /**
@@ -200,7 +194,7 @@ export class WsBroadcaster implements OnModuleInit, OnApplicationShutdown {
             audience,
             target,
             event,
-            traceparent: valid ? traceparentOf(spanContext) : undefined,
+            traceparent: valid ? formatTraceparent(spanContext) : undefined,
             traceId: valid ? undefined : traceId,
             publishedAt: Date.now(),
           };
@@ -235,13 +229,7 @@ export class WsBroadcaster implements OnModuleInit, OnApplicationShutdown {
       return;
     }
     const parent = parseTraceparent(h.traceparent);
-    let parentContext: Context = ROOT_CONTEXT;
-    const links: Link[] = [];
-    if (parent?.spanId) {
-      const publisher = { traceId: parent.traceId, spanId: parent.spanId, traceFlags: parent.traceFlags, isRemote: true };
-      parentContext = trace.setSpanContext(ROOT_CONTEXT, publisher);
-      links.push({ context: publisher });
-    }
+    const { parent: parentContext, links } = publisherContext(parent);
     const span = this.tracer.startSpan(
       `process ${h.event}`,
       {
@@ -286,8 +274,7 @@ export class WsBroadcaster implements OnModuleInit, OnApplicationShutdown {
     const logger = this.log.logger;
     const level = this.options.messageLogLevel;
     if (!logger.isLevelEnabled(level)) return;
-    const fields: Record<string, unknown> = { [F.event]: event, [F.room]: room?.slice(0, MAX_ROOM_TEXT), [F.recipients]: delivered };
-    addTraceFields(fields, spanContext, undefined, fallbackTraceId === undefined ? undefined : { traceId: fallbackTraceId });
+    const fields = broadcastLine(event, room, delivered, spanContext, fallbackTraceId);
     if (this.bus) fields[F.instanceId] = this.instanceId;
     if (remote) {
       fields[F.originInstanceId] = remote.origin;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { generateTraceId, normalizeTraceId, parseTraceparent } from './trace-context.js';
+import { formatTraceparent, generateTraceId, normalizeTraceId, parseTraceparent } from './trace-context.js';
 
 describe('normalizeTraceId', () => {
   it('accepts 32 hex digits and lowercases them', () => {
@@ -49,5 +49,13 @@ describe('generateTraceId', () => {
     const a = generateTraceId();
     expect(normalizeTraceId(a)).toBe(a);
     expect(generateTraceId()).not.toBe(a);
+  });
+});
+
+describe('formatTraceparent', () => {
+  it('writes what parseTraceparent reads, flags as two hex digits', () => {
+    const sc = { traceId: '4bf92f3577b34da6a3ce929d0e0e4736', spanId: '00f067aa0ba902b7', traceFlags: 1 };
+    expect(formatTraceparent(sc)).toBe('00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01');
+    expect(parseTraceparent(formatTraceparent({ ...sc, traceFlags: 0x1f }))).toEqual({ ...sc, traceFlags: 0x1f });
   });
 });

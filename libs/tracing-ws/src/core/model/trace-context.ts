@@ -47,6 +47,15 @@ export function parseTraceparent(value: unknown): WsTraceContext | undefined {
   return { traceId, spanId, traceFlags: parseInt(flags, 16) & 0xff };
 }
 
+/**
+ * The W3C `traceparent` of a span context (version `00`): how a publisher's span
+ * travels to the instances that deliver its broadcast.
+ */
+export function formatTraceparent(spanContext: { readonly traceId: string; readonly spanId: string; readonly traceFlags: number }): string {
+  const flags = spanContext.traceFlags & 0xff;
+  return `00-${spanContext.traceId}-${spanContext.spanId}-${flags < 16 ? '0' : ''}${flags.toString(16)}`;
+}
+
 /** A random W3C trace id. */
 export function generateTraceId(): string {
   let id = randomBytes(16).toString('hex');

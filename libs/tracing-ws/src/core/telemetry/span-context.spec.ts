@@ -1,6 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
 import { createContextKey, ROOT_CONTEXT, trace } from '@opentelemetry/api';
-import { MessageSpanContext } from './span-context.js';
+import { MessageSpanContext, publisherContext } from './span-context.js';
 
 describe('MessageSpanContext', () => {
   const span = trace.wrapSpanContext({ traceId: '1'.repeat(32), spanId: '2'.repeat(16), traceFlags: 1 });
@@ -22,5 +22,18 @@ describe('MessageSpanContext', () => {
     expect(ctx.getValue(key)).toBeUndefined();
     expect(trace.getSpan(ctx.deleteValue(other))).toBe(span);
     expect(ctx.deleteValue(other).getValue(other)).toBeUndefined();
+  });
+});
+
+describe('publisherContext', () => {
+  it("makes a delivery a remote child of the publisher's span, and links it", () => {
+    const { parent, links } = publisherContext({ traceId: '1'.repeat(32), spanId: '2'.repeat(16), traceFlags: 1 });
+    expect(trace.getSpanContext(parent)).toEqual({ traceId: '1'.repeat(32), spanId: '2'.repeat(16), traceFlags: 1, isRemote: true });
+    expect(links.map((l) => l.context.spanId)).toEqual(['2'.repeat(16)]);
+  });
+
+  it('starts a new root without a publisher span', () => {
+    expect(publisherContext(undefined)).toEqual({ parent: ROOT_CONTEXT, links: [] });
+    expect(publisherContext({ traceId: '1'.repeat(32), spanId: undefined, traceFlags: 1 }).links).toEqual([]);
   });
 });

@@ -1,5 +1,6 @@
-import type { Context, Span } from '@opentelemetry/api';
-import { trace } from '@opentelemetry/api';
+import type { Context, Link, Span } from '@opentelemetry/api';
+import { ROOT_CONTEXT, trace } from '@opentelemetry/api';
+import type { WsTraceContext } from '../model/trace-context.js';
 
 /**
  * The key under which `@opentelemetry/api` keeps the active span in a Context:
@@ -32,4 +33,15 @@ export class MessageSpanContext implements Context {
   deleteValue(key: symbol): Context {
     return trace.setSpan(this.parent, this.span).deleteValue(key);
   }
+}
+
+/**
+ * Where a delivery on another instance starts its `process <event>` span: a child
+ * of the publisher's span, and linked to it (a backend that drops remote parents
+ * still shows the link). Without a publisher span, a new root with no link.
+ */
+export function publisherContext(publisher: WsTraceContext | undefined): { readonly parent: Context; readonly links: Link[] } {
+  if (!publisher?.spanId) return { parent: ROOT_CONTEXT, links: [] };
+  const spanContext = { traceId: publisher.traceId, spanId: publisher.spanId, traceFlags: publisher.traceFlags, isRemote: true };
+  return { parent: trace.setSpanContext(ROOT_CONTEXT, spanContext), links: [{ context: spanContext }] };
 }

@@ -82,3 +82,15 @@ export function contextLine(connection: WsConnectionContext | undefined, message
   if (message) fields[F.event] = message.event;
   return addTraceFields(fields, activeSpan, message, connection);
 }
+
+/** The longest room name kept in a log line or on a span. */
+export const MAX_ROOM_TEXT = 128;
+
+/**
+ * A `ws.broadcast` line: the event, the room (if one), the local recipients and
+ * the trace of the broadcast's span (else `fallbackTraceId`, the publisher's).
+ */
+export function broadcastLine(event: string, room: string | undefined, recipients: number, spanContext: SpanContext, fallbackTraceId: string | undefined): WsLogFields {
+  const fields: WsLogFields = { [F.event]: event, [F.room]: room?.slice(0, MAX_ROOM_TEXT), [F.recipients]: recipients };
+  return addTraceFields(fields, spanContext, undefined, fallbackTraceId === undefined ? undefined : { traceId: fallbackTraceId });
+}

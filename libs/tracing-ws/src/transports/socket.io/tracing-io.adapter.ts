@@ -21,6 +21,7 @@ import { IO_SESSION_EVENT, takeIoMeta } from '../../core/model/io-wire.js';
 import type { ResolvedTracingWsOptions } from '../../core/options/tracing-ws.options.js';
 import { closeCodeOf, closedByOf, IO_PING_TIMEOUT, refusalError } from './io-protocol.js';
 import { IoSocketConnection } from './io-socket.connection.js';
+import { registerIoServer } from './io-server.registry.js';
 
 /** Where the namespace middleware leaves an accepted handshake, until socket.io emits `connection`. */
 const HANDSHAKE_RESULT = Symbol('tracing-ws:io-handshake');
@@ -92,6 +93,8 @@ export class TracingIoAdapter extends IoAdapter {
     // but only a middleware can answer with the refusal's own status and X-Trace-ID
     // (allowRequest's refusals are always 400 on an upgrade, 403 on polling).
     server.engine.use((req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => this.checkRequest(core, req, res, path, next));
+    // What `createTracedRedisAdapter` reads to find this app's telemetry.
+    registerIoServer(server, this.app);
     return server;
   }
 

@@ -5,19 +5,43 @@
 // bounded in time and count. Prints sent vs delivered for good clients (must be
 // equal), server RSS before and after, and every ws_ counter.
 //
-//   npm run soak -- [--connections 1000] [--duration 60]
+// With --redis (needs redis-server), broadcasts go through a local Redis that is
+// frozen (SIGSTOP) for a third of the run: the report says when the server
+// noticed, what its publishes became (published / timeout / backlog / publish)
+// and its memory during the stall.
+//
+//   npm run soak -- [--connections 1000] [--duration 60] [--redis]
 import { spawn } from 'node:child_process';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
 
-const { values } = parseArgs({ options: { connections: { type: 'string', default: '1000' }, duration: { type: 'string', default: '60' } } });
+const { values } = parseArgs({ options: { connections: { type: 'string', default: '1000' }, duration: { type: 'string', default: '60' }, redis: { type: 'boolean', default: false } } });
 const CONNECTIONS = Math.min(Number(values.connections), 5000);
 const DURATION_MS = Math.min(Number(values.duration), 600) * 1000;
 const root = join(import.meta.dirname, '..');
 
+let redis;
+let redisUrl;
+if (values.redis) {
+  const redisPort = await new Promise((resolve) => {
+    const probe = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = probe.address();
+      probe.close(() => resolve(port));
+    });
+  });
+  redis = spawn('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('redis-server did not start')), 10000);
+    redis.stdout.on('data', (c) => String(c).includes('Ready to accept') && (clearTimeout(timer), resolve()));
+  });
+  process.once('exit', () => redis.kill('SIGKILL'));
+  redisUrl = `redis://127.0.0.1:${redisPort}`;
+}
+
 const server = spawn(process.execPath, [join(root, 'test', 'fixtures', 'resilience-app.mjs')], {
-  env: { ...process.env, PORT: '0', LOG_LEVEL: 'info', HEARTBEAT_MS: '5000', MAX_BUFFERED_BYTES: '262144', SLOW_CLOSE_MS: '5000' },
+  env: { ...process.env, PORT: '0', LOG_LEVEL: 'info', HEARTBEAT_MS: '5000', MAX_BUFFERED_BYTES: '262144', SLOW_CLOSE_MS: '5000', ...(redisUrl ? { REDIS_URL: redisUrl } : {}) },
   stdio: ['ignore', 'pipe', 'inherit'],
 });
 // The server's log lines are read (and dropped) for the whole run, so its stdout never blocks.
@@ -59,7 +83,8 @@ function open(kind) {
         ws.send(JSON.stringify({ event: 'echo', data: { n: stats.good.sent } }));
         setTimeout(tick, 200 + Math.random() * 300);
       };
-      ws.on('message', () => stats.good.delivered++);
+      // Only its echo replies: with --redis, every client also receives the announcer's broadcasts.
+      ws.on('message', (raw) => String(raw).startsWith('{"event":"echo"') && stats.good.delivered++);
       tick();
     } else if (kind === 'garbage') {
       const spam = setInterval(() => (ws.readyState === WebSocket.OPEN ? ws.send('{garbage') : clearInterval(spam)), 50);
@@ -82,6 +107,28 @@ for (let i = 0; i < CONNECTIONS; i++) {
   open(kinds[i % kinds.length]);
   if (i % 100 === 99) await new Promise((r) => setTimeout(r, 50));
 }
+const stall = { noticedAfterMs: -1, rssDuringMiB: 0 };
+if (redis) {
+  // An announcer broadcasts 100 times a second for the whole run; Redis freezes for the middle third.
+  const announcer = new WebSocket(`ws://${base}/r`);
+  await new Promise((resolve) => announcer.once('open', resolve));
+  announcer.on('message', () => undefined);
+  const shouting = setInterval(() => announcer.readyState === WebSocket.OPEN && announcer.send(JSON.stringify({ event: 'shout', data: { t: Date.now() } })), 10);
+  const third = DURATION_MS / 3;
+  await new Promise((r) => setTimeout(r, third));
+  redis.kill('SIGSTOP');
+  const stalledAt = Date.now();
+  while (Date.now() - stalledAt < third) {
+    const text = await scrape();
+    if (stall.noticedAfterMs < 0 && metric(text, 'ws_broadcast_backend_up') === 0) stall.noticedAfterMs = Date.now() - stalledAt;
+    stall.rssDuringMiB = Math.max(stall.rssDuringMiB, metric(text, 'process_resident_memory_bytes') / 1024 / 1024);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  redis.kill('SIGCONT');
+  while (Date.now() < deadline) await new Promise((r) => setTimeout(r, 1000));
+  clearInterval(shouting);
+  announcer.terminate();
+}
 while (Date.now() < deadline) await new Promise((r) => setTimeout(r, 1000));
 // Let the last replies of good clients arrive (bounded).
 const settle = Date.now() + 5000;
@@ -95,5 +142,10 @@ console.log(`connections ${CONNECTIONS} (${kinds.join('/')}), duration ${DURATIO
 console.log(`good clients: sent ${stats.good.sent}, delivered ${stats.good.delivered}${stats.good.sent === stats.good.delivered ? ' (equal)' : ' (MISMATCH)'}`);
 console.log(`closed by the server: garbage ${stats.garbage.closed}, silent ${stats.silent.closed}, slow ${stats.slow.closed}, ping flooders ${stats.pinger.closed}; client errors ${stats.errors}`);
 console.log(`server RSS: before ${rss(before)} MiB, after ${rss(after)} MiB`);
+if (redis) {
+  const failed = (reason) => metric(after, `ws_broadcast_failed_total{reason="${reason}"}`);
+  console.log(`hung Redis (SIGSTOP for ${(DURATION_MS / 3000).toFixed(0)} s): noticed after ${stall.noticedAfterMs < 0 ? 'never' : `${(stall.noticedAfterMs / 1000).toFixed(1)} s`}, peak RSS during the stall ${stall.rssDuringMiB.toFixed(1)} MiB; publishes: published ${metric(after, 'ws_broadcast_published_total')}, timeout ${failed('timeout')}, backlog ${failed('backlog')}, not sent ${failed('publish')}; backend up at the end: ${metric(after, 'ws_broadcast_backend_up')}`);
+  redis.kill('SIGKILL');
+}
 for (const line of after.split('\n')) if (/^ws_[a-z_]+(_total)?(\{[^}]*\})? /.test(line) && !line.includes('_bucket') && (line.includes('_total') || line.startsWith('ws_connections_active'))) console.log(`  ${line}`);
 process.exit(stats.good.sent === stats.good.delivered ? 0 : 1);

@@ -37,6 +37,12 @@ describe.each(TRANSPORTS)('exemplars over $name', (harness) => {
 
   /** The exemplars of one event and outcome of the gateway, in the OpenMetrics scrape. */
   const exemplars = async (event: string, outcome: string) => exemplarsOf(await app.metrics(OPENMETRICS_ACCEPT), DURATION, { ...app.gatewayLabels, event, outcome });
+  /** Waits for the series to have exemplars (the metric is observed as the reply leaves). */
+  const exemplarsSoon = (event: string, outcome: string) =>
+    waitFor(async () => {
+      const found = await exemplars(event, outcome);
+      return found.length > 0 && found;
+    }, 5000, `an exemplar on the ${event}/${outcome} series`);
 
   it('gives the bucket of a sampled message its trace and span ids, in OpenMetrics only', async () => {
     const client = accepted(await app.connect());
@@ -44,10 +50,7 @@ describe.each(TRANSPORTS)('exemplars over $name', (harness) => {
       const reply = await client.request('echo', 1);
       const traceId = reply.meta!.traceId!;
       const span = await app.waitForSpan((s) => s.name === 'process echo' && s.spanContext().traceId === traceId);
-      const [exemplar, ...others] = await waitFor(async () => {
-        const found = await exemplars('echo', 'ok');
-        return found.length > 0 && found;
-      }, 5000, 'an exemplar on the echo series');
+      const [exemplar, ...others] = await exemplarsSoon('echo', 'ok');
       expect(others).toEqual([]);
       expect(exemplar!.exemplar).toEqual({ trace_id: traceId, span_id: span.spanContext().spanId });
       // On the bucket the observed duration falls in (le is inclusive), stamped in seconds.
@@ -71,10 +74,7 @@ describe.each(TRANSPORTS)('exemplars over $name', (harness) => {
 
       const sampled = `00-${hex(0xfeed, 32)}-${hex(0xf00d, 16)}-01`;
       await client.request('quiet', 2, { meta: { traceparent: sampled } });
-      const found = await waitFor(async () => {
-        const all = await exemplars('quiet', 'ok');
-        return all.length > 0 && all;
-      }, 5000, 'an exemplar on the quiet series');
+      const found = await exemplarsSoon('quiet', 'ok');
       expect(found.map((e) => e.exemplar.trace_id)).toEqual([hex(0xfeed, 32)]);
     } finally {
       await client.close();
@@ -85,10 +85,7 @@ describe.each(TRANSPORTS)('exemplars over $name', (harness) => {
     const client = accepted(await app.connect());
     try {
       const error = errorData(await client.request('fail', null));
-      const found = await waitFor(async () => {
-        const all = await exemplars('fail', 'error');
-        return all.length > 0 && all;
-      }, 5000, 'an exemplar on the fail/error series');
+      const found = await exemplarsSoon('fail', 'error');
       expect(found.map((e) => e.exemplar.trace_id)).toEqual([error.traceId]);
       expect(await exemplars('fail', 'ok')).toEqual([]);
     } finally {

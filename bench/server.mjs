@@ -9,6 +9,9 @@
 //   {cmd:'gc'}                    full GC (needs --expose-gc), then stats
 //   {cmd:'heartbeat', intervalMs} start (intervalMs > 0) or stop (0) pinging every client
 //   {cmd:'exit'}                  closes the app and exits (so --cpu-prof writes its profile)
+// BENCH_EXEMPLARS=on|off sets metrics.exemplars of the module scenarios (3-6; unset: the
+// library's default), to measure exemplars on vs off with the same run.mjs command:
+//   BENCH_EXEMPLARS=off sh scripts/node.sh bench/run.mjs --scenarios 3,5 ...; then =on.
 // The server never outlives its parent: it exits when the IPC channel closes, and after
 // BENCH_SERVER_MAX_MS (default 15 min) whatever happens.
 
@@ -18,6 +21,11 @@ import { pathToFileURL } from 'node:url';
 const scenario = Number(process.argv[2]);
 if (![1, 2, 3, 4, 5, 6].includes(scenario) || (scenario === 6 && !process.env.BENCH_BASELINE_LIB)) {
   console.error('usage: server.mjs <1..6> (6 needs BENCH_BASELINE_LIB)');
+  process.exit(2);
+}
+const EXEMPLARS = process.env.BENCH_EXEMPLARS;
+if (EXEMPLARS !== undefined && EXEMPLARS !== 'on' && EXEMPLARS !== 'off') {
+  console.error('BENCH_EXEMPLARS must be on or off');
   process.exit(2);
 }
 const LOG_FILE = process.env.BENCH_LOG_FILE ?? '/tmp/tracing-ws-bench-s4.log';
@@ -196,7 +204,10 @@ async function startNest() {
     imports.push(
       LoggerModule.forRoot({ pinoHttp: [{ level: 'info', mixin: lib.wsLogMixin }, pinoDestination] }),
       PrometheusModule.register({ defaultMetrics: { enabled: false } }),
-      lib.TracingWsModule.forRoot(scenario === 4 ? { messageLogLevel: 'info' } : {}),
+      lib.TracingWsModule.forRoot({
+        ...(scenario === 4 ? { messageLogLevel: 'info' } : {}),
+        ...(EXEMPLARS === undefined ? {} : { metrics: { exemplars: EXEMPLARS === 'on' } }),
+      }),
     );
   }
   class BenchModule {}

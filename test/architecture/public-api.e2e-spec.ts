@@ -27,6 +27,7 @@ function exportedNames(entry: string): { values: string[]; types: string[] } {
 const VALUES = [
   'TracedGateway',
   'TracingWsAdapter',
+  'TracingWsMetricsController',
   'TracingWsModule',
   'WS_CLOSE_CODES',
   'WS_CONNECTION_CONTEXT',

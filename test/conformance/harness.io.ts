@@ -1,4 +1,5 @@
 import type { Type } from '@nestjs/common';
+import { TracingWsMetricsController } from '@tracing-ws/nestjs';
 import { IO_CLOSE_EVENT, IO_EXCEPTION_EVENT, IO_META_KEY, IO_SESSION_EVENT, TracingIoAdapter } from '@tracing-ws/nestjs/socket.io';
 import { io, type Socket } from 'socket.io-client';
 import { startApp } from '../support/app.js';
@@ -32,6 +33,7 @@ export const ioHarness: TransportHarness = {
       gateways: setup.gateways,
       providers: setup.providers,
       tracing: setup.options ?? {},
+      metricsController: TracingWsMetricsController,
       adapter: (app) => new TracingIoAdapter(app),
     });
     let closing: Promise<void> | undefined;
@@ -39,7 +41,7 @@ export const ioHarness: TransportHarness = {
       connect: (options) => connectIo(t.httpUrl, options),
       get: <T>(token: Type<T>): T => t.app.get(token),
       gatewayLabels: { path: '/', transport: 'socket.io' },
-      metrics: () => t.metrics(),
+      metrics: (accept) => t.metrics(accept),
       logs,
       spans: finishedSpans,
       waitForSpan,

@@ -40,8 +40,11 @@ export interface HarnessApp {
   get<T>(token: Type<T>): T;
   /** Labels that identify the conformance gateway on every `ws_*` series (ws: `{ path }`). */
   readonly gatewayLabels: Readonly<Record<string, string>>;
-  /** The app's `/metrics` text (Prometheus exposition). */
-  metrics(): Promise<string>;
+  /**
+   * The app's `/metrics` text, served by `TracingWsMetricsController`: the Prometheus text
+   * format, or OpenMetrics when `accept` asks for it (`OPENMETRICS_ACCEPT`).
+   */
+  metrics(accept?: string): Promise<string>;
   /** Pino lines written since this app started. */
   readonly logs: HarnessLogs;
   /** Finished spans of the in-memory exporter (one OpenTelemetry SDK per test file). */

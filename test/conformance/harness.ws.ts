@@ -1,5 +1,5 @@
 import type { Type } from '@nestjs/common';
-import { TracingWsAdapter } from '@tracing-ws/nestjs';
+import { TracingWsAdapter, TracingWsMetricsController } from '@tracing-ws/nestjs';
 import { startApp } from '../support/app.js';
 import { TestSocket, upgrade } from '../support/ws-client.js';
 import {
@@ -25,6 +25,7 @@ export const wsHarness: TransportHarness = {
       gateways: setup.gateways,
       providers: setup.providers,
       tracing: setup.options ?? {},
+      metricsController: TracingWsMetricsController,
       adapter: (app) => new TracingWsAdapter(app),
     });
     let closing: Promise<void> | undefined;
@@ -32,7 +33,7 @@ export const wsHarness: TransportHarness = {
       connect: (options) => connectWs(t.wsUrl, options),
       get: <T>(token: Type<T>): T => t.app.get(token),
       gatewayLabels: { path: CONFORMANCE_PATH, transport: 'ws' },
-      metrics: () => t.metrics(),
+      metrics: (accept) => t.metrics(accept),
       logs,
       spans: finishedSpans,
       waitForSpan,

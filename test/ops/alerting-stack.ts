@@ -162,13 +162,23 @@ async function startOnFreePort(name: string, binary: string | undefined, args: (
   return ServiceProcess.start(name, binary, args(address), `http://${address}`);
 }
 
-/** Prometheus on a free loopback port, from the sped-up shipped config, its TSDB in `dir`. */
+/**
+ * The `--enable-feature` flags docker-compose.yml runs Prometheus with (exemplar storage):
+ * the tests' Prometheus is run with them too, so a flag dropped from compose fails a test.
+ */
+export function composePrometheusFeatures(): string[] {
+  const compose = parse(readFileSync(join(DEPLOY, '..', 'docker-compose.yml'), 'utf8')) as { services: Record<string, { command?: string[] }> };
+  return (compose.services.prometheus?.command ?? []).filter((flag) => flag.startsWith('--enable-feature='));
+}
+
+/** Prometheus on a free loopback port, from the sped-up shipped config and compose's feature flags, its TSDB in `dir`. */
 export function startPrometheus(dir: string, targets: { sample: string; alertmanager: string }, speedUp: number): Promise<ServiceProcess> {
   const config = writePrometheusConfig(dir, targets, speedUp);
   return startOnFreePort('prometheus', PROMETHEUS, (address) => [
     `--config.file=${config}`,
     `--storage.tsdb.path=${join(dir, 'prometheus-data')}`,
     `--web.listen-address=${address}`,
+    ...composePrometheusFeatures(),
   ]);
 }
 

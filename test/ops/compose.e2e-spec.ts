@@ -5,6 +5,9 @@ import { parse } from 'yaml';
 import { loadConfig } from '../../apps/sample/src/config.js';
 import { SAMPLE_ENTRY } from '../support/sample-process.js';
 
+/** The exemplar label Grafana follows to a trace (WS_EXEMPLAR_LABELS.traceId of the library). */
+const WS_EXEMPLAR_TRACE_ID = 'trace_id';
+
 // docker compose cannot run on CI: everything that can be checked without it is checked here.
 const ROOT = join(import.meta.dirname, '..', '..');
 const read = (path: string): string => readFileSync(join(ROOT, path), 'utf8');
@@ -16,6 +19,7 @@ interface Service {
   ports?: string[];
   volumes?: string[];
   depends_on?: string[] | Record<string, { condition: string }>;
+  command?: string[];
 }
 const compose = parse(read('docker-compose.yml')) as { services: Record<string, Service> };
 const services = compose.services;
@@ -27,7 +31,9 @@ const prometheus = parse(read('deploy/prometheus/prometheus.yml')) as {
   alerting: { alertmanagers: Array<{ static_configs: Array<{ targets: string[] }> }> };
 };
 const alertmanager = parse(read('deploy/alertmanager/alertmanager.yml')) as { templates: string[]; receivers: Array<{ slack_configs?: Array<{ api_url_file?: string }> }> };
-const datasources = parse(read('deploy/grafana/provisioning/datasources/datasources.yml')) as { datasources: Array<{ uid: string; type: string; url: string }> };
+const datasources = parse(read('deploy/grafana/provisioning/datasources/datasources.yml')) as {
+  datasources: Array<{ uid: string; type: string; url: string; jsonData?: { exemplarTraceIdDestinations?: Array<{ name: string; datasourceUid: string }> } }>;
+};
 const dashboardProviders = parse(read('deploy/grafana/provisioning/dashboards/dashboards.yml')) as { providers: Array<{ options: { path: string } }> };
 
 /** `host:container` port mappings of a service, as numbers. */
@@ -135,6 +141,25 @@ describe('docker-compose.yml and the Dockerfile (validated without Docker)', () 
     expect(urlFiles).toEqual(['/etc/alertmanager/team-chat-webhook-url']);
     const urlFile = repoPathOf(service, urlFiles[0]!)!;
     expect(read('deploy/alertmanager/.gitignore').split('\n')).toContain(relative(join('deploy', 'alertmanager'), urlFile));
+  });
+
+  it('stores exemplars in Prometheus (a command-line flag) and links them from Grafana to the trace', () => {
+    const command = services.prometheus!.command ?? [];
+    expect(command).toContain('--enable-feature=exemplar-storage');
+    // Overriding the image's command: its config flag must still name the mounted file.
+    const configFlag = command.find((f) => f.startsWith('--config.file='));
+    expect(repoPathOf(services.prometheus!, configFlag!.slice('--config.file='.length))).toBe(join('deploy', 'prometheus', 'prometheus.yml'));
+    expect(command.find((f) => f.startsWith('--storage.tsdb.path='))).toBe('--storage.tsdb.path=/prometheus');
+    const prometheusSource = datasources.datasources.find((d) => d.type === 'prometheus')!;
+    const destinations = prometheusSource.jsonData?.exemplarTraceIdDestinations ?? [];
+    expect(destinations.map((d) => d.name)).toEqual([WS_EXEMPLAR_TRACE_ID]);
+    const tracing = datasources.datasources.find((d) => d.uid === destinations[0]!.datasourceUid);
+    expect(['jaeger', 'tempo']).toContain(tracing?.type);
+    // The latency panels ask Prometheus for the exemplars of ws_message_duration_seconds.
+    const dashboard = JSON.parse(read('deploy/grafana/dashboards/tracing-ws.json')) as { panels: Array<{ title: string; targets?: Array<{ expr: string; exemplar?: boolean }> }> };
+    const latency = dashboard.panels.flatMap((p) => (p.targets ?? []).filter((t) => t.expr.includes('ws_message_duration_seconds_bucket')).map((t) => [p.title, t.exemplar]));
+    expect(latency.length).toBeGreaterThanOrEqual(3);
+    for (const [title, exemplar] of latency) expect([title, exemplar]).toEqual([title, true]);
   });
 
   it('provisions Grafana with the data sources and the dashboard', () => {

@@ -16,7 +16,8 @@ export interface TestApp {
   wsUrl: string;
   /** `http://127.0.0.1:<port>` */
   httpUrl: string;
-  metrics(): Promise<string>;
+  /** The `/metrics` text; `accept` is sent as the `Accept` header (none by default). */
+  metrics(accept?: string): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -32,6 +33,8 @@ export interface TestAppOptions {
   adapter?: (app: INestApplication) => WebSocketAdapter;
   /** The port to listen on; 0 (any free port) by default. */
   port?: number;
+  /** The `/metrics` controller given to `PrometheusModule`; its own by default. */
+  metricsController?: Type;
 }
 
 /** A real Nest app with TracingWsModule, listening on 127.0.0.1, port 0. */
@@ -39,7 +42,7 @@ export async function startApp(options: TestAppOptions): Promise<TestApp> {
   @Module({
     imports: [
       LoggerModule.forRoot({ pinoHttp: [{ level: 'debug', mixin: wsLogMixin, redact: ['req.headers.authorization', 'req.headers.cookie'] }, logs] }),
-      PrometheusModule.register({ defaultMetrics: { enabled: false } }),
+      PrometheusModule.register({ defaultMetrics: { enabled: false }, ...(options.metricsController ? { controller: options.metricsController } : {}) }),
       options.tracingModule ?? TracingWsModule.forRoot(options.tracing ?? {}),
       ...(options.imports ?? []),
     ],
@@ -60,7 +63,7 @@ export async function startApp(options: TestAppOptions): Promise<TestApp> {
     app,
     wsUrl: `ws://127.0.0.1:${port}`,
     httpUrl,
-    metrics: async () => (await fetch(`${httpUrl}/metrics`)).text(),
+    metrics: async (accept?: string) => (await fetch(`${httpUrl}/metrics`, accept ? { headers: { accept } } : {})).text(),
     close: () => app.close(),
   };
 }

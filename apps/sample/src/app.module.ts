@@ -2,7 +2,7 @@ import { Module } from '@nestjs/common';
 import { PrometheusModule } from '@willsoto/nestjs-prometheus';
 import { LoggerModule } from 'nestjs-pino';
 import { pino } from 'pino';
-import { TracingWsModule, WS_LOG_REDACT_PATHS, wsLogMixin, wsRequestSerializer } from '@tracing-ws/nestjs';
+import { TracingWsMetricsController, TracingWsModule, WS_LOG_REDACT_PATHS, wsLogMixin, wsRequestSerializer } from '@tracing-ws/nestjs';
 import { ChatRooms } from './chat/chat.rooms.js';
 import { chatGateways } from './chat/chat.transport.js';
 import { ModerationClient, ModerationController } from './chat/moderation.js';
@@ -38,7 +38,9 @@ class AuthModule {}
         pino.destination({ dest: 1, sync: true }),
       ],
     }),
-    PrometheusModule.register({ path: '/metrics' }),
+    // Prometheus text for curl and most tools; OpenMetrics, with the trace ids of
+    // ws_message_duration_seconds buckets as exemplars, for Prometheus (it asks for it).
+    PrometheusModule.register({ path: '/metrics', controller: TracingWsMetricsController }),
     TracingWsModule.forRootAsync({
       imports: [AuthModule],
       inject: [TokenAuthService],

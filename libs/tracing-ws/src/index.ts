@@ -51,6 +51,7 @@ export { wsLogMixin } from './core/telemetry/ws-log.mixin.js';
 export { redactUrlSecrets, WS_LOG_REDACT_PATHS, wsRequestSerializer } from './core/telemetry/ws-log.redact.js';
 export { WsForceSampler, type WsSamplerLike } from './core/telemetry/ws-force.sampler.js';
 export { WsSessionSampler } from './core/telemetry/ws-session.sampler.js';
+export { TracingWsMetricsController } from './core/module/tracing-ws-metrics.controller.js';
 
 // The ws transport
 export { TracingWsAdapter } from './transports/ws/tracing-ws.adapter.js';

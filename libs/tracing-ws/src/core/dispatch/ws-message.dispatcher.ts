@@ -250,7 +250,7 @@ export class WsMessageDispatcher {
     this.admission.messageFinished();
     message.span.end();
     const seconds = (performance.now() - message.startedAt) / 1000;
-    (message.failure ? entry.metrics.durationError : entry.metrics.durationOk).observe(seconds);
+    entry.metrics.handled(seconds, message.failure !== undefined, message.span.spanContext());
     logMessageHandled(this.log.logger, this.options.messageLogLevel, () => this.messageFields(message), message.failure !== undefined, seconds);
   }
 

@@ -172,7 +172,7 @@ export class WsTracingInterceptor implements NestInterceptor {
     message.finished = true;
     message.span.end();
     const seconds = (performance.now() - message.startedAt) / 1000;
-    (message.failed ? message.metrics.durationError : message.metrics.durationOk).observe(seconds);
+    message.metrics.handled(seconds, message.failed, message.span.spanContext());
     logMessageHandled(this.log.logger, this.options.messageLogLevel, () => this.messageFields(message), message.failed, seconds);
   }
 

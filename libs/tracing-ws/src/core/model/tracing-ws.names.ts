@@ -47,6 +47,16 @@ export const WS_METRIC_LABELS = {
 } as const;
 
 /**
+ * Label names of the exemplars on `ws_message_duration_seconds` buckets (OpenMetrics only):
+ * the ids of the sampled message span the observation came from. `trace_id` is the name
+ * Grafana's `exemplarTraceIdDestinations` looks for by default.
+ */
+export const WS_EXEMPLAR_LABELS = {
+  traceId: 'trace_id',
+  spanId: 'span_id',
+} as const;
+
+/**
  * The `event` label values used when a frame names no registered handler, so
  * that label cardinality is bounded whatever clients send.
  */

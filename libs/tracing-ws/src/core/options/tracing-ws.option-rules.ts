@@ -47,6 +47,7 @@ export const TRACING_WS_OPTION_RULES: OptionRules<ResolvedTracingWsOptions> = {
     durationBuckets: buckets([0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]),
     sizeBuckets: buckets([64, 256, 1024, 4096, 16384, 65536, 262144, 1048576]),
     connectionDurationBuckets: buckets([1, 10, 60, 300, 900, 3600, 14400, 86400]),
+    exemplars: flag(true),
   },
   httpMetrics: flag(true),
   logPayloadMaxLength: new OptionRule(0, isWholeNumber(0), 'give a whole number of characters (0 logs no payload).'),

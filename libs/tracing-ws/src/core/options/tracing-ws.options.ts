@@ -66,6 +66,15 @@ export interface TracingWsMetricsOptions {
    * @defaultValue `[1, 10, 60, 300, 900, 3600, 14400, 86400]`
    */
   connectionDurationBuckets?: number[];
+  /**
+   * Attach the trace and span ids of a sampled message span, as an OpenMetrics exemplar,
+   * to the `ws_message_duration_seconds` bucket its duration falls in (at most one per
+   * bucket and series per second; unsampled messages never). Exemplars are only ever
+   * rendered in the OpenMetrics format: serve `/metrics` with `TracingWsMetricsController`
+   * (README, "Exemplars"); the Prometheus text format is the same with or without them.
+   * @defaultValue `true`
+   */
+  exemplars?: boolean;
 }
 
 /** Redis pub/sub settings of {@link TracingWsBroadcastOptions.redis}. */

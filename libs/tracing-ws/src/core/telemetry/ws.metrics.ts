@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import type { SpanContext } from '@opentelemetry/api';
 import { getOrCreateMetric } from '@willsoto/nestjs-prometheus';
 import type { Counter, Gauge, Histogram } from 'prom-client';
 import { RESOLVED_OPTIONS } from '../model/tracing-ws.tokens.js';
@@ -6,6 +7,7 @@ import type { ResolvedTracingWsOptions } from '../options/tracing-ws.options.js'
 import { WS_EVENT_LABELS, WS_METRIC_LABELS as L, WS_METRIC_NAMES as N } from '../model/tracing-ws.names.js';
 import { WS_CLOSE_CODE_LABELS } from '../model/ws-protocol.js';
 import type { WsTransportName } from '../model/ws-transport.js';
+import { ExemplarSeries, getOrCreateExemplarHistogram } from './ws-exemplars.js';
 
 type CounterChild = ReturnType<Counter<string>['labels']>;
 type HistogramChild = ReturnType<Histogram<string>['labels']>;
@@ -15,8 +17,11 @@ type GaugeChild = ReturnType<Gauge<string>['labels']>;
 export interface WsEventMetrics {
   readonly received: CounterChild;
   readonly sent: CounterChild;
-  readonly durationOk: HistogramChild;
-  readonly durationError: HistogramChild;
+  /**
+   * Observes a handled message's duration under its outcome; with `metrics.exemplars`,
+   * a sampled `span` may become the exemplar of the bucket (see `ExemplarSeries`).
+   */
+  handled(seconds: number, failed: boolean, span: SpanContext): void;
   error(code: string): void;
 }
 
@@ -63,9 +68,13 @@ export class WsMetrics {
   private readonly heartbeatTimeouts: Counter<string>;
   private readonly rateLimited: Counter<string>;
   private readonly messagesDropped: Counter<string>;
+  private readonly durationBuckets: readonly number[];
+  private readonly exemplars: boolean;
 
   constructor(@Inject(RESOLVED_OPTIONS) options: ResolvedTracingWsOptions) {
-    const { prefix, durationBuckets, sizeBuckets, connectionDurationBuckets } = options.metrics;
+    const { prefix, durationBuckets, sizeBuckets, connectionDurationBuckets, exemplars } = options.metrics;
+    this.durationBuckets = durationBuckets;
+    this.exemplars = exemplars;
     const make = <T>(type: 'Counter' | 'Gauge' | 'Histogram', name: string, help: string, labelNames: string[], buckets?: number[]): T =>
       getOrCreateMetric(type, { name: prefix + name, help, labelNames, ...(buckets ? { buckets } : {}) }) as T;
     this.connectionsActive = make('Gauge', N.connectionsActive, 'Open WebSocket connections.', [L.path, L.transport]);
@@ -77,7 +86,12 @@ export class WsMetrics {
     this.messagesReceived = make('Counter', N.messagesReceived, 'Frames received, by handler event (or unknown / invalid).', [L.path, L.transport, L.event]);
     this.messagesSent = make('Counter', N.messagesSent, 'Frames sent, by event.', [L.path, L.transport, L.event]);
     this.messageSize = make('Histogram', N.messageSize, 'Frame size in bytes, by direction.', [L.path, L.transport, L.direction], sizeBuckets);
-    this.messageDuration = make('Histogram', N.messageDuration, 'Handler duration, by event and outcome.', [L.path, L.transport, L.event, L.outcome], durationBuckets);
+    this.messageDuration = getOrCreateExemplarHistogram({
+      name: prefix + N.messageDuration,
+      help: 'Handler duration, by event and outcome.',
+      labelNames: [L.path, L.transport, L.event, L.outcome],
+      buckets: durationBuckets,
+    });
     this.messageErrors = make('Counter', N.messageErrors, 'Error frames sent, by event and error code.', [L.path, L.transport, L.event, L.code]);
     this.heartbeatTimeouts = make('Counter', N.heartbeatTimeouts, 'Connections terminated for not answering pings.', [L.path, L.transport]);
     this.rateLimited = make('Counter', N.rateLimited, 'Frames refused by the rate limit.', [L.path, L.transport]);
@@ -110,11 +124,12 @@ export class WsMetrics {
           // the cap still guarantees bounded series if an app echoes client input.
           // (`other` itself is always created, beyond the cap.)
           if (events.size >= MAX_EVENTS_PER_GATEWAY && name !== WS_EVENT_LABELS.other) return this.event(WS_EVENT_LABELS.other);
+          const ok = m.durationSeries(path, transport, name, 'ok');
+          const failed = m.durationSeries(path, transport, name, 'error');
           e = {
             received: m.messagesReceived.labels(path, transport, name),
             sent: m.messagesSent.labels(path, transport, name),
-            durationOk: m.messageDuration.labels(path, transport, name, 'ok'),
-            durationError: m.messageDuration.labels(path, transport, name, 'error'),
+            handled: (seconds, isFailed, span) => (isFailed ? failed : ok).observe(seconds, span),
             error: (code) => m.messageErrors.labels(path, transport, name, code).inc(),
           };
           events.set(name, e);
@@ -127,5 +142,10 @@ export class WsMetrics {
     g.event(WS_EVENT_LABELS.invalid);
     this.gateways.set(key, g);
     return g;
+  }
+
+  private durationSeries(path: string, transport: WsTransportName, event: string, outcome: 'ok' | 'error'): ExemplarSeries {
+    const labels = { [L.path]: path, [L.transport]: transport, [L.event]: event, [L.outcome]: outcome };
+    return new ExemplarSeries(this.messageDuration, labels, this.durationBuckets, this.exemplars);
   }
 }

@@ -2,7 +2,6 @@ import type { INestApplicationContext } from '@nestjs/common';
 import { IoAdapter } from '@nestjs/platform-socket.io';
 import type { MessageMappingProperties } from '@nestjs/websockets';
 import { context as otelContext } from '@opentelemetry/api';
-import { ClsService } from 'nestjs-cls';
 import { ServerResponse, STATUS_CODES, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { Observable } from 'rxjs';
@@ -10,15 +9,11 @@ import type { Namespace, Server, ServerOptions, Socket } from 'socket.io';
 import { recordClose } from '../../core/connection/ws-connection.close.js';
 import { getConnectionState, type WsConnectionState } from '../../core/connection/ws-connection.state.js';
 import { WsMessageDispatcher } from '../../core/dispatch/ws-message.dispatcher.js';
-import { WsHandshakeGuard } from '../../core/handshake/ws-handshake.guard.js';
 import type { WsAcceptedHandshake } from '../../core/handshake/ws-handshake.outcome.js';
-import { WsConnectionLifecycle } from '../../core/lifecycle/ws-connection.lifecycle.js';
-import { WsHeartbeat } from '../../core/lifecycle/ws-heartbeat.js';
-import { RESOLVED_OPTIONS } from '../../core/model/tracing-ws.tokens.js';
+import { resolveTransportCore, type WsTransportCore } from '../../core/module/transport-core.js';
 import type { WsHandshakeRequest } from '../../core/model/ws-handshake.request.js';
 import type { WsAck } from '../../core/model/ws-transport.js';
 import { IO_SESSION_EVENT, takeIoMeta } from '../../core/model/io-wire.js';
-import type { ResolvedTracingWsOptions } from '../../core/options/tracing-ws.options.js';
 import { closeCodeOf, closedByOf, IO_PING_TIMEOUT, refusalError } from './io-protocol.js';
 import { IoSocketConnection } from './io-socket.connection.js';
 import { registerIoServer } from './io-server.registry.js';
@@ -27,15 +22,7 @@ import { registerIoServer } from './io-server.registry.js';
 const HANDSHAKE_RESULT = Symbol('tracing-ws:io-handshake');
 type CheckedSocket = Socket & { [HANDSHAKE_RESULT]?: WsAcceptedHandshake };
 
-/** The core services this transport drives, resolved once from the app. */
-interface Core {
-  readonly options: ResolvedTracingWsOptions;
-  readonly guard: WsHandshakeGuard;
-  readonly lifecycle: WsConnectionLifecycle;
-  readonly dispatcher: WsMessageDispatcher;
-  readonly heartbeat: WsHeartbeat;
-  readonly cls: ClsService;
-}
+type Core = WsTransportCore;
 
 /** ws's error code for a frame over `maxPayload`: engine.io's websocket transport then closes the connection. */
 const PAYLOAD_TOO_LARGE = 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH';
@@ -231,23 +218,7 @@ export class TracingIoAdapter extends IoAdapter {
   }
 
   private resolveCore(): Core {
-    if (this.core) return this.core;
-    let options: ResolvedTracingWsOptions;
-    try {
-      options = this.app.get<ResolvedTracingWsOptions>(RESOLVED_OPTIONS, { strict: false });
-    } catch {
-      throw new Error('TracingIoAdapter: TracingWsModule is not imported. Add TracingWsModule.forRoot() (or forRootAsync) to the imports of your root module.');
-    }
-    const get = <T>(token: abstract new (...args: never[]) => T): T => this.app.get(token as never, { strict: false }) as T;
-    this.core = {
-      options,
-      guard: get(WsHandshakeGuard),
-      lifecycle: get(WsConnectionLifecycle),
-      dispatcher: get(WsMessageDispatcher),
-      heartbeat: get(WsHeartbeat),
-      cls: get(ClsService),
-    };
-    return this.core;
+    return (this.core ??= resolveTransportCore(this.app, 'TracingIoAdapter'));
   }
 }
 

@@ -2,22 +2,15 @@ import type { INestApplicationContext } from '@nestjs/common';
 import type { MessageMappingProperties } from '@nestjs/websockets';
 import { WsAdapter } from '@nestjs/platform-ws';
 import { context as otelContext } from '@opentelemetry/api';
-import { ClsService } from 'nestjs-cls';
 import type { IncomingMessage } from 'node:http';
 import { STATUS_CODES } from 'node:http';
 import type { Observable } from 'rxjs';
 import type { RawData, WebSocket, WebSocketServer } from 'ws';
 import { getConnectionState, type WsConnectionState } from '../../core/connection/ws-connection.state.js';
-import { WsMessageDispatcher } from '../../core/dispatch/ws-message.dispatcher.js';
-import { WsGatewayRegistry } from '../../core/handshake/ws-gateway.registry.js';
-import { WsHandshakeGuard } from '../../core/handshake/ws-handshake.guard.js';
 import type { WsAcceptedHandshake } from '../../core/handshake/ws-handshake.outcome.js';
-import { WsConnectionLifecycle } from '../../core/lifecycle/ws-connection.lifecycle.js';
-import { WsHeartbeat } from '../../core/lifecycle/ws-heartbeat.js';
-import { RESOLVED_OPTIONS } from '../../core/model/tracing-ws.tokens.js';
+import { resolveTransportCore, type WsTransportCore } from '../../core/module/transport-core.js';
 import type { WsHandshakeRequest } from '../../core/model/ws-handshake.request.js';
 import { WS_CLOSE_CODES } from '../../core/model/ws-protocol.js';
-import type { ResolvedTracingWsOptions } from '../../core/options/tracing-ws.options.js';
 import { WsSocketConnection } from './ws-socket.connection.js';
 
 /** Where the handshake leaves its outcome on the upgrade request, between the check and the 101. */
@@ -26,16 +19,7 @@ const HANDSHAKE_RESULT = Symbol('tracing-ws:handshake');
 type UpgradeRequest = IncomingMessage & { [HANDSHAKE_RESULT]?: WsAcceptedHandshake };
 type VerifyCallback = (result: boolean, code?: number, message?: string, headers?: Record<string, string>) => void;
 
-/** The core services this transport drives, resolved once from the app. */
-interface Core {
-  readonly options: ResolvedTracingWsOptions;
-  readonly guard: WsHandshakeGuard;
-  readonly lifecycle: WsConnectionLifecycle;
-  readonly dispatcher: WsMessageDispatcher;
-  readonly heartbeat: WsHeartbeat;
-  readonly cls: ClsService;
-  readonly gateways: WsGatewayRegistry;
-}
+type Core = WsTransportCore;
 
 const BEARER_SUBPROTOCOL = 'bearer.';
 /** ws's error code for a frame over `maxPayload` (it closes with 1009 itself). */
@@ -185,24 +169,7 @@ export class TracingWsAdapter extends WsAdapter {
   }
 
   private resolveCore(): Core {
-    if (this.core) return this.core;
-    let options: ResolvedTracingWsOptions;
-    try {
-      options = this.app.get<ResolvedTracingWsOptions>(RESOLVED_OPTIONS, { strict: false });
-    } catch {
-      throw new Error('TracingWsAdapter: TracingWsModule is not imported. Add TracingWsModule.forRoot() (or forRootAsync) to the imports of your root module.');
-    }
-    const get = <T>(token: abstract new (...args: never[]) => T): T => this.app.get(token as never, { strict: false }) as T;
-    this.core = {
-      options,
-      guard: get(WsHandshakeGuard),
-      lifecycle: get(WsConnectionLifecycle),
-      dispatcher: get(WsMessageDispatcher),
-      heartbeat: get(WsHeartbeat),
-      cls: get(ClsService),
-      gateways: get(WsGatewayRegistry),
-    };
-    return this.core;
+    return (this.core ??= resolveTransportCore(this.app, 'TracingWsAdapter'));
   }
 }
 

@@ -9,7 +9,9 @@ import { WsLogger } from '../telemetry/ws.logger.js';
 /**
  * The heartbeat rule: at every tick, a connection that has not been heard from
  * since the previous tick is terminated, and every other one is probed. A
- * transport calls {@link tick} every `heartbeat.intervalMs` with its connections.
+ * transport calls {@link tick} every `heartbeat.intervalMs` with its connections;
+ * one whose protocol probes by itself (socket.io) ticks with `probe: false`, so
+ * that only the backpressure rule applies.
  */
 @Injectable()
 export class WsHeartbeat {
@@ -18,12 +20,13 @@ export class WsHeartbeat {
     private readonly log: WsLogger,
   ) {}
 
-  tick(states: Iterable<WsConnectionState>): void {
+  tick(states: Iterable<WsConnectionState>, { probe = true }: { probe?: boolean } = {}): void {
     const now = performance.now();
     for (const state of states) {
       // A peer that does not read is judged by the backpressure rule (its input is
-      // paused, so its pongs cannot arrive): closed with 1013 once stuck too long.
-      if (this.backpressure.congested(state, now)) continue;
+      // paused, so its pongs cannot arrive): closed with 1013 once stuck too long,
+      // even when nothing is sent to it any more.
+      if (this.backpressure.congested(state, now) || !probe) continue;
       if (!state.alive) {
         this.timedOut(state);
         state.transport.terminate();

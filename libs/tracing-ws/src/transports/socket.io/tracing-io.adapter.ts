@@ -50,6 +50,7 @@ export class TracingIoAdapter extends IoAdapter {
   private core: Core | undefined;
   private readonly guarded = new WeakSet<Namespace>();
   private readonly shutdowns = new WeakMap<Server, Promise<void>>();
+  private readonly ticks = new Map<Server, NodeJS.Timeout>();
 
   constructor(private readonly app: INestApplicationContext) {
     super(app);
@@ -82,7 +83,17 @@ export class TracingIoAdapter extends IoAdapter {
     server.engine.use((req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => this.checkRequest(core, req, res, path, next));
     // What `createTracedRedisAdapter` reads to find this app's telemetry.
     registerIoServer(server, this.app);
+    if (intervalMs > 0) {
+      // socket.io probes by itself; the tick applies the backpressure rule to a peer nothing is sent to any more.
+      const timer = setInterval(() => core.heartbeat.tick(this.statesOfServer(server), { probe: false }), intervalMs);
+      timer.unref();
+      this.ticks.set(server, timer);
+    }
     return server;
+  }
+
+  private *statesOfServer(io: Server): Generator<WsConnectionState> {
+    for (const nsp of (io as unknown as { _nsps: Map<string, Namespace> })._nsps.values()) if (this.guarded.has(nsp)) yield* statesOf(nsp);
   }
 
   override bindClientConnect(server: Server | Namespace, callback: (...args: unknown[]) => void): void {
@@ -158,6 +169,8 @@ export class TracingIoAdapter extends IoAdapter {
 
   private async shutdown(io: Server): Promise<void> {
     const core = this.resolveCore();
+    clearInterval(this.ticks.get(io));
+    this.ticks.delete(io);
     const deadline = Date.now() + core.options.shutdown.timeoutMs;
     const namespaces = [...(io as unknown as { _nsps: Map<string, Namespace> })._nsps.values()].filter((nsp) => this.guarded.has(nsp));
     await Promise.all(namespaces.map((nsp) => core.lifecycle.shutdown([...statesOf(nsp)], nsp.name, deadline)));

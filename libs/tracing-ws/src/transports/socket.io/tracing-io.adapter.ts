@@ -92,8 +92,13 @@ export class TracingIoAdapter extends IoAdapter {
     return server;
   }
 
+  /** The namespaces of `io` this adapter guards (socket.io keeps them in an untyped map). */
+  private guardedNamespaces(io: Server): Namespace[] {
+    return [...(io as unknown as { _nsps: Map<string, Namespace> })._nsps.values()].filter((nsp) => this.guarded.has(nsp));
+  }
+
   private *statesOfServer(io: Server): Generator<WsConnectionState> {
-    for (const nsp of (io as unknown as { _nsps: Map<string, Namespace> })._nsps.values()) if (this.guarded.has(nsp)) yield* statesOf(nsp);
+    for (const nsp of this.guardedNamespaces(io)) yield* statesOf(nsp);
   }
 
   override bindClientConnect(server: Server | Namespace, callback: (...args: unknown[]) => void): void {
@@ -172,8 +177,7 @@ export class TracingIoAdapter extends IoAdapter {
     clearInterval(this.ticks.get(io));
     this.ticks.delete(io);
     const deadline = Date.now() + core.options.shutdown.timeoutMs;
-    const namespaces = [...(io as unknown as { _nsps: Map<string, Namespace> })._nsps.values()].filter((nsp) => this.guarded.has(nsp));
-    await Promise.all(namespaces.map((nsp) => core.lifecycle.shutdown([...statesOf(nsp)], nsp.name, deadline)));
+    await Promise.all(this.guardedNamespaces(io).map((nsp) => core.lifecycle.shutdown([...statesOf(nsp)], nsp.name, deadline)));
   }
 
   /**

@@ -15,6 +15,7 @@ export const LAYERS = [
   'core/dispatch',
   'core/broadcast',
   'core/lifecycle',
+  'core/admin',
   'core/module',
   'transports/*',
   'composite',

@@ -46,6 +46,12 @@ export { WS_CLOSE_CODES, WS_ERROR_CODES, type WsErrorCode, type WsErrorData, typ
 export { WsBroadcaster } from './core/broadcast/ws.broadcaster.js';
 export type { WsBroadcastBackendState, WsBroadcastTarget, WsOnlineConnection, WsPresenceResult, WsRoomMember } from './core/broadcast/ws-broadcast.types.js';
 
+// Live operations (the opt-in admin surface)
+export { TracingWsAdminModule } from './core/module/tracing-ws-admin.module.js';
+export type { TracingWsAdminOptions, WsAdminAccessHook, WsAdminRequest } from './core/options/tracing-ws-admin.options.js';
+export type { WsAdminConnection } from './core/admin/ws-admin.snapshot.js';
+export { WS_CLIENT_REPORT_EVENT, isServerCloseCode } from './core/model/ws-protocol.js';
+
 // Telemetry helpers
 export { wsLogMixin } from './core/telemetry/ws-log.mixin.js';
 export { redactUrlSecrets, WS_LOG_REDACT_PATHS, wsRequestSerializer } from './core/telemetry/ws-log.redact.js';

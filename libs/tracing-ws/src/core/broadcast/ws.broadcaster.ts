@@ -112,6 +112,11 @@ export class WsBroadcaster implements OnModuleInit, OnApplicationShutdown {
     return state ? [...this.registry.roomsOf(state)] : [];
   }
 
+  /** This instance's open connections, or those of one user (the admin surface lists and closes them). Internal. */
+  localConnections(userId?: string): ReadonlySet<WsConnectionState> {
+    return userId === undefined ? this.registry.connections : this.registry.user(userId);
+  }
+
   /** Number of local sockets in `room`. */
   size(room: string): number {
     return this.registry.room(room).size;

@@ -67,6 +67,8 @@ export interface WsConnectionState {
   closedBy: WsCloseInitiator | undefined;
   /** The transport is corked until the end of this turn of the event loop (see WsFrameSender). */
   corked: boolean;
+  /** The error code of the last error frame sent to the client (the admin connections API shows it). */
+  lastErrorCode: string | undefined;
   /** Cancels the timer that closes the connection when the user's credential expires. */
   cancelExpiry: (() => void) | undefined;
 }

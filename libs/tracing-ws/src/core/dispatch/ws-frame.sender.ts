@@ -1,7 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import type { WsConnectionState } from '../connection/ws-connection.state.js';
 import type { WsOutgoingFrame } from '../model/ws-transport.js';
+import { WS_LIVE_EVENT_TYPES as LIVE, WS_LIVE_FIELDS as LF, WS_LOG_FIELDS as F } from '../model/tracing-ws.names.js';
 import { WsBackpressure } from '../policy/ws-backpressure.js';
+import { WsLiveTap } from '../telemetry/ws-live.tap.js';
 
 /** Writes frames to connections and counts them (frames, bytes, size histogram). */
 @Injectable()
@@ -16,7 +18,10 @@ export class WsFrameSender {
     this.corked.length = 0;
   };
 
-  constructor(private readonly backpressure: WsBackpressure) {}
+  constructor(
+    private readonly backpressure: WsBackpressure,
+    private readonly tap: WsLiveTap,
+  ) {}
 
   /**
    * Sends `frame` on the connection of `state`; `label` is the `event` metric
@@ -44,6 +49,13 @@ export class WsFrameSender {
     state.metrics.sizeOut.observe(size);
     state.metrics.event(label).sent.inc();
     this.backpressure.afterSend(state);
+    if (this.tap.hot) this.tap.emit(state.context, LIVE.sent, {
+      [LF.kind]: frame.kind,
+      [F.event]: label,
+      [LF.size]: size,
+      [F.traceId]: frame.kind === 'error' ? frame.data.traceId : frame.meta?.traceId,
+      ...(frame.kind === 'error' ? { [F.errorCode]: frame.data.code } : {}),
+    });
     return true;
   }
 }

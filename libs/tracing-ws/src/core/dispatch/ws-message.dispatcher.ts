@@ -6,18 +6,20 @@ import { getConnectionState, type WsConnectionState, type WsHandlerEntry } from 
 import { sanitizeClientText } from '../model/client-text.js';
 import { parseTraceparent } from '../model/trace-context.js';
 import { WS_CONNECTION_CONTEXT, WS_MESSAGE_CONTEXT } from '../model/tracing-ws.constants.js';
-import { WS_EVENT_LABELS, WS_LOG_FIELDS as F, WS_LOG_MESSAGES, WS_SPAN_ATTRIBUTES as A } from '../model/tracing-ws.names.js';
+import { WS_EVENT_LABELS, WS_LIVE_EVENT_TYPES as LIVE, WS_LIVE_FIELDS as LF, WS_LOG_FIELDS as F, WS_LOG_MESSAGES, WS_SPAN_ATTRIBUTES as A } from '../model/tracing-ws.names.js';
 import { RESOLVED_OPTIONS, TRACER_NAME } from '../model/tracing-ws.tokens.js';
 import { currentWsStore, type WsClsStore } from '../model/ws-cls.store.js';
 import type { WsMessageContext } from '../model/ws-connection.context.js';
-import { WS_ERROR_CODES, type WsFrameMeta } from '../model/ws-protocol.js';
+import { WS_CLIENT_REPORT_EVENT, WS_ERROR_CODES, type WsFrameMeta } from '../model/ws-protocol.js';
 import type { WsAck } from '../model/ws-transport.js';
 import type { ResolvedTracingWsOptions } from '../options/tracing-ws.options.js';
 import { WsAbusePolicy } from '../policy/ws-abuse.policy.js';
 import { WsAdmission } from '../policy/ws-admission.js';
 import { MessageSpanContext } from '../telemetry/span-context.js';
 import { chooseTraceId, connectionLine, messageLine } from '../telemetry/ws-log.fields.js';
+import { WsLiveTap } from '../telemetry/ws-live.tap.js';
 import { WsLogger } from '../telemetry/ws.logger.js';
+import { WsClientReports } from './ws-client.reports.js';
 import { errorData, mapWsException, type WsMappedError } from './ws-exception.mapper.js';
 import { WsForeignConnections } from './ws-foreign.connections.js';
 import { WsFrameSender } from './ws-frame.sender.js';
@@ -27,6 +29,10 @@ import { logMessageFailed, logMessageHandled, payloadTextOf, runMessageSpanHook 
 class InFlightMessage implements WsMessageContext {
   failure: WsMappedError | undefined = undefined;
   readonly startedAt = performance.now();
+  /** The decoded payload, kept only while a live watch may want it (the tap was hot at dispatch). */
+  livePayload: unknown = undefined;
+  /** The frame's size in bytes, for the live trace. */
+  size = 0;
 
   constructor(
     readonly event: string,
@@ -86,6 +92,8 @@ export class WsMessageDispatcher {
     private readonly admission: WsAdmission,
     private readonly abuse: WsAbusePolicy,
     private readonly foreign: WsForeignConnections,
+    private readonly tap: WsLiveTap,
+    private readonly reports: WsClientReports,
   ) {}
 
   /**
@@ -125,7 +133,11 @@ export class WsMessageDispatcher {
     const { event, data: payload, meta } = frame as { event: string; data?: unknown; meta?: unknown };
     const entry = state.handlers.get(event);
     const parsedMeta = readMeta(meta);
-    if (!entry) return this.refuse(state, WS_EVENT_LABELS.unknown, 'Unknown event', parsedMeta?.id);
+    if (!entry) {
+      // The library's own event, looked at only when no handler has the name: no cost per handled frame.
+      if (event === WS_CLIENT_REPORT_EVENT) return this.clientReport(state, payload, size, parsedMeta?.id, undefined);
+      return this.refuse(state, WS_EVENT_LABELS.unknown, 'Unknown event', parsedMeta?.id);
+    }
     entry.metrics.received.inc();
     this.dispatch(state, entry, event, payload, parsedMeta, size, this.options.logPayloadMaxLength > 0 ? text : undefined, undefined);
   }
@@ -140,7 +152,10 @@ export class WsMessageDispatcher {
     if (!this.admit(state, size, ack)) return;
     const meta = readMeta(rawMeta);
     const entry = state.handlers.get(event);
-    if (!entry) return this.refuse(state, WS_EVENT_LABELS.unknown, 'Unknown event', meta?.id, ack);
+    if (!entry) {
+      if (event === WS_CLIENT_REPORT_EVENT) return this.clientReport(state, data, size, meta?.id, ack);
+      return this.refuse(state, WS_EVENT_LABELS.unknown, 'Unknown event', meta?.id, ack);
+    }
     entry.metrics.received.inc();
     this.dispatch(state, entry, event, data, meta, size, this.options.logPayloadMaxLength > 0 ? payloadTextOf(data) : undefined, ack);
   }
@@ -154,6 +169,7 @@ export class WsMessageDispatcher {
     state.alive = true;
     state.metrics.sizeIn.observe(size);
     if (!this.abuse.admit(state)) {
+      if (this.tap.hot) this.tap.emit(state.context, LIVE.rateLimited, { [LF.size]: size });
       if (!this.abuse.rateLimited(state)) {
         this.sendError(state, { code: WS_ERROR_CODES.rateLimited, message: 'Too many messages; slow down', retryable: true, internal: false }, state.context.traceId, undefined, ack);
       }
@@ -210,6 +226,10 @@ export class WsMessageDispatcher {
     }
     const spanContext = span.spanContext();
     const message = new InFlightMessage(event, meta?.id, chooseTraceId(spanContext, undefined, state.context), spanContext.spanId, span, state, payloadText, ack);
+    if (this.tap.hot) {
+      message.livePayload = payload;
+      message.size = size;
+    }
     const store: WsClsStore = { [WS_CONNECTION_CONTEXT]: state.context, [WS_MESSAGE_CONTEXT]: message };
     this.admission.messageStarted();
     this.cls.runWith(store, () => otelContext.with(new MessageSpanContext(parent, span), () => void this.run(message, entry, payload)));
@@ -242,6 +262,7 @@ export class WsMessageDispatcher {
       span.setAttribute(A.errorType, mapped.code);
     }
     connection.metrics.event(message.event).error(mapped.code);
+    if (this.tap.hot) this.tap.emit(connection.context, LIVE.error, { [F.event]: message.event, [F.errorCode]: mapped.code, [F.traceId]: message.traceId });
     logMessageFailed(this.log.logger, mapped, exception, () => this.messageFields(message));
     this.sendError(connection, mapped, message.traceId, message.id, message.ack);
   }
@@ -251,7 +272,37 @@ export class WsMessageDispatcher {
     message.span.end();
     const seconds = (performance.now() - message.startedAt) / 1000;
     entry.metrics.handled(seconds, message.failure !== undefined, message.span.spanContext());
+    if (this.tap.hot) return this.finishWatched(message, seconds);
     logMessageHandled(this.log.logger, this.options.messageLogLevel, () => this.messageFields(message), message.failure !== undefined, seconds);
+  }
+
+  /** The end of a message while something is watched or debugged: its live event, and its line at a debug session's level. */
+  private finishWatched(message: InFlightMessage, seconds: number): void {
+    const failed = message.failure !== undefined;
+    const { context } = message.connection;
+    this.tap.emit(context, LIVE.message, {
+      [F.event]: message.event,
+      [LF.size]: message.size,
+      [F.traceId]: message.traceId,
+      [F.durationMs]: seconds * 1000,
+      [F.outcome]: failed ? 'error' : 'ok',
+      ...(failed ? { [F.errorCode]: message.failure!.code } : {}),
+    }, message.livePayload);
+    const raised = this.tap.debugLevel(context);
+    const fields = raised === undefined ? () => this.messageFields(message) : () => ({ ...this.messageFields(message), [F.debugSession]: true });
+    logMessageHandled(this.log.logger, raised ?? this.options.messageLogLevel, fields, failed, seconds);
+  }
+
+  /** A client's report after an outage (the library's reserved event): logged, counted, shown to watches; a bad one is refused. */
+  private clientReport(state: WsConnectionState, data: unknown, size: number, id: string | undefined, ack: WsAck | undefined): void {
+    const report = this.reports.receive(state, data, size);
+    if (report === undefined) {
+      this.sendError(state, { code: WS_ERROR_CODES.badRequest, message: 'Invalid client report', retryable: false, internal: false }, state.context.traceId, id, ack);
+      this.abuse.invalidFrame(state);
+      return;
+    }
+    if (this.tap.hot) this.tap.emit(state.context, LIVE.clientReport, report);
+    ack?.({ ok: true });
   }
 
   /**
@@ -291,13 +342,16 @@ export class WsMessageDispatcher {
     eventMetrics.received.inc();
     const code = label === WS_EVENT_LABELS.unknown ? WS_ERROR_CODES.unknownEvent : WS_ERROR_CODES.badRequest;
     const logger = this.log.logger;
-    if (logger.isLevelEnabled('debug')) {
+    const level = this.tap.hot ? (this.tap.debugLevel(state.context) ?? 'debug') : 'debug';
+    if (logger.isLevelEnabled(level)) {
       // Never the frame itself: it is the client's text.
       const fields = connectionLine(state.context);
       fields[F.event] = label;
       fields[F.errorCode] = code;
-      logger.debug(fields, WS_LOG_MESSAGES.messageRejected);
+      if (level !== 'debug') fields[F.debugSession] = true;
+      logger[level](fields, WS_LOG_MESSAGES.messageRejected);
     }
+    if (this.tap.hot) this.tap.emit(state.context, LIVE.rejected, { [F.event]: label, [F.errorCode]: code });
     eventMetrics.error(code);
     this.sendError(state, { code, message: text, retryable: false, internal: false }, state.context.traceId, id, ack);
     this.abuse.invalidFrame(state);
@@ -305,6 +359,7 @@ export class WsMessageDispatcher {
 
   private sendError(state: WsConnectionState, error: WsMappedError, traceId: string, id: string | undefined, ack: WsAck | undefined): void {
     const data = errorData(error, traceId);
+    state.lastErrorCode = error.code;
     const meta: WsFrameMeta = {};
     if (id !== undefined) meta.id = id;
     if (this.options.propagateToClient) meta.traceId = traceId;

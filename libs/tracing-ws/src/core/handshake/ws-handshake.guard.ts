@@ -1,10 +1,10 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable, Optional } from '@nestjs/common';
 import { ROOT_CONTEXT, SpanKind, SpanStatusCode, trace, TraceFlags, type Span, type Tracer } from '@opentelemetry/api';
 import { randomUUID } from 'node:crypto';
 import { isIP } from 'node:net';
 import { sanitizeClientText } from '../model/client-text.js';
 import { generateTraceId, normalizeTraceId, parseTraceparent, type WsTraceContext } from '../model/trace-context.js';
-import { WS_LOG_FIELDS as F, WS_LOG_MESSAGES, WS_SPAN_ATTRIBUTES as A } from '../model/tracing-ws.names.js';
+import { WS_LIVE_EVENT_TYPES as LIVE, WS_LOG_FIELDS as F, WS_LOG_MESSAGES, WS_SPAN_ATTRIBUTES as A } from '../model/tracing-ws.names.js';
 import { RESOLVED_OPTIONS, TRACER_NAME } from '../model/tracing-ws.tokens.js';
 import type { WsUser } from '../model/ws-connection.context.js';
 import type { WsHandshakeRequest } from '../model/ws-handshake.request.js';
@@ -13,6 +13,7 @@ import { WS_HANDSHAKE_CHECK_SUFFIX } from '../model/ws-protocol.js';
 import type { ResolvedTracingWsOptions, WsAuthRequest } from '../options/tracing-ws.options.js';
 import { WsAdmission } from '../policy/ws-admission.js';
 import { chooseTraceId, handshakeLine } from '../telemetry/ws-log.fields.js';
+import { WsLiveTap } from '../telemetry/ws-live.tap.js';
 import { WsLogger } from '../telemetry/ws.logger.js';
 import { WsMetrics } from '../telemetry/ws.metrics.js';
 import type {
@@ -44,6 +45,11 @@ export class WsHandshakeGuard {
   private tracingChecked = false;
   /** Refusals for `handshake_limit` so far: one in {@link LIMIT_LOG_EVERY} is logged. */
   private limitRefusals = 0;
+  /**
+   * The admin surface's live trace (a refusal that knows its user is shown to its
+   * watches). Injected as a property so that subclasses keep their constructors.
+   */
+  @Optional() @Inject(WsLiveTap) private readonly liveTap?: WsLiveTap;
 
   constructor(
     @Inject(RESOLVED_OPTIONS) protected readonly options: ResolvedTracingWsOptions,
@@ -178,7 +184,12 @@ export class WsHandshakeGuard {
       }
       // Last, so that a slot is only taken by a handshake that passed every other check.
       const refusal = dryRun ? this.admission.wouldRefuse(remoteAddress) : this.admission.acquire(remoteAddress);
-      if (refusal) return reject(refusal.status, refusal.reason);
+      if (refusal) {
+        const rejected = reject(refusal.status, refusal.reason);
+        // The only refusal that knows its user: a watch of that user sees it.
+        if (user && !dryRun && this.liveTap?.hot) this.liveTap.emitForUser(user.id, LIVE.handshakeRejected, { [F.status]: rejected.status, [F.reason]: rejected.reason, [F.traceId]: rejected.traceId, [F.path]: path, [F.transport]: request.transport });
+        return rejected;
+      }
       const connectionId = randomUUID();
       const span = startSpan({
         [A.connectionId]: connectionId,

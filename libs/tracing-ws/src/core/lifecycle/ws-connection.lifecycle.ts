@@ -8,7 +8,7 @@ import type { WsAcceptedHandshake } from '../handshake/ws-handshake.outcome.js';
 import { sanitizeClientText } from '../model/client-text.js';
 import { WS_CONNECTION_CONTEXT } from '../model/tracing-ws.constants.js';
 import { TRACER_NAME } from '../model/tracing-ws.tokens.js';
-import { WS_EVENT_LABELS, WS_LINK_TYPES, WS_LOG_FIELDS as F, WS_LOG_MESSAGES, WS_SPAN_ATTRIBUTES as A } from '../model/tracing-ws.names.js';
+import { WS_EVENT_LABELS, WS_LINK_TYPES, WS_LIVE_EVENT_TYPES as LIVE, WS_LOG_FIELDS as F, WS_LOG_MESSAGES, WS_SPAN_ATTRIBUTES as A } from '../model/tracing-ws.names.js';
 import type { WsConnectionContext, WsUserFields } from '../model/ws-connection.context.js';
 import { WS_CLOSE_CODES, WS_ERROR_CODES, type WsCloseInitiator } from '../model/ws-protocol.js';
 import { WS_MESSAGING_SYSTEMS, WS_NETWORK_PROTOCOLS, type WsTransportConnection } from '../model/ws-transport.js';
@@ -16,6 +16,7 @@ import { WsAbusePolicy } from '../policy/ws-abuse.policy.js';
 import { WsAdmission } from '../policy/ws-admission.js';
 import { WsBackpressure } from '../policy/ws-backpressure.js';
 import { connectionLine, type WsLogFields } from '../telemetry/ws-log.fields.js';
+import { WsLiveTap } from '../telemetry/ws-live.tap.js';
 import { WsLogger } from '../telemetry/ws.logger.js';
 import { WsMetrics } from '../telemetry/ws.metrics.js';
 import { armExpiry } from './expiry-timer.js';
@@ -45,6 +46,7 @@ export class WsConnectionLifecycle {
     private readonly admission: WsAdmission,
     private readonly abuse: WsAbusePolicy,
     private readonly backpressure: WsBackpressure,
+    private readonly tap: WsLiveTap,
   ) {}
 
   /** Called when the transport has accepted the connection: turns the handshake into its state. */
@@ -105,6 +107,7 @@ export class WsConnectionLifecycle {
       serverCloseCode: undefined,
       closedBy: undefined,
       corked: false,
+      lastErrorCode: undefined,
       cancelExpiry: undefined,
     };
     setConnectionState(transport.client, state);
@@ -117,6 +120,7 @@ export class WsConnectionLifecycle {
       [F.userAgent]: context.userAgent,
     });
     this.scheduleExpiry(state);
+    if (this.tap.hot) this.tap.emit(context, LIVE.connected, { [F.remoteAddress]: context.remoteAddress, [F.userAgent]: context.userAgent });
     return state;
   }
 
@@ -187,6 +191,7 @@ export class WsConnectionLifecycle {
       [F.bytesIn]: state.bytesIn,
       [F.bytesOut]: state.bytesOut,
     });
+    if (this.tap.hot) this.tap.emit(context, LIVE.closed, { [F.code]: code, [F.closedBy]: closedBy, [F.reason]: safeReason, [F.durationMs]: Math.round(seconds * 1000) });
     this.closing.get(state)?.();
   }
 

@@ -24,6 +24,8 @@ export const WS_METRIC_NAMES = {
   broadcastReceived: 'broadcast_received_total',
   broadcastFailed: 'broadcast_failed_total',
   broadcastLag: 'broadcast_lag_seconds',
+  clientReports: 'client_reports_total',
+  adminTraceDropped: 'admin_trace_dropped_total',
 } as const;
 
 /** HTTP metric names (not prefixed: the conventional name dashboards expect). */
@@ -156,6 +158,20 @@ export const WS_LOG_FIELDS = {
   fix: 'fix',
   /** true on a refusal found by the handshake check endpoint rather than by an upgrade. */
   handshakeCheck: 'handshake_check',
+  /** `ws.client_report`: how long the client could not connect, its failed attempts and their close codes. */
+  offlineMs: 'offline_ms',
+  failedAttempts: 'failed_attempts',
+  closeCodes: 'close_codes',
+  lastRttMs: 'last_rtt_ms',
+  lastErrorCode: 'last_error_code',
+  /** true on a per-message line raised for a debug session (admin `POST <path>/debug`). */
+  debugSession: 'debug_session',
+  /** Admin lines: the watch, its target, how many connections an action touched, the level and end of a debug session. */
+  watchId: 'watch_id',
+  target: 'target',
+  count: 'count',
+  level: 'level',
+  until: 'until',
 } as const;
 
 /** The `msg` of the library's own log lines. */
@@ -184,4 +200,46 @@ export const WS_LOG_MESSAGES = {
   authHookFailed: 'ws.auth_hook_failed',
   tracingOff: 'ws.tracing_off',
   httpClientError: 'http.client_error',
+  clientReport: 'ws.client_report',
+  clientReportRefused: 'ws.client_report_refused',
+  adminDisconnect: 'ws.admin_disconnect',
+  adminWatchStarted: 'ws.admin_watch_started',
+  adminWatchEnded: 'ws.admin_watch_ended',
+  adminDebugStarted: 'ws.admin_debug_started',
+  adminDebugEnded: 'ws.admin_debug_ended',
+  adminBackendDown: 'ws.admin_backend_down',
+} as const;
+
+/**
+ * The `type` of a live trace event (admin `GET <path>/trace`, one JSON object per
+ * SSE `data:` line): what happened to a watched user's connection.
+ */
+export const WS_LIVE_EVENT_TYPES = {
+  /** The stream's first event: what is watched, until when, how many instances took the watch. */
+  watch: 'watch',
+  connected: 'connected',
+  handshakeRejected: 'handshake_rejected',
+  /** A message handled: event, size, trace id, duration, outcome. */
+  message: 'message',
+  /** A frame sent to the client: a reply, an event, a broadcast or an error frame. */
+  sent: 'sent',
+  error: 'error',
+  /** A malformed or unknown frame refused. */
+  rejected: 'rejected',
+  rateLimited: 'rate_limited',
+  clientReport: 'client_report',
+  closed: 'closed',
+  /** The last event: the watch ended (expired, shutdown). */
+  end: 'end',
+} as const;
+
+/** Fields of a live trace event besides the log field names it shares with log lines. */
+export const WS_LIVE_FIELDS = {
+  type: 'type',
+  /** When it happened (ms since the epoch). */
+  at: 'at',
+  size: 'size',
+  kind: 'kind',
+  /** Events of this watch dropped (events per second over the bound) since the previous event that went out. */
+  dropped: 'dropped',
 } as const;

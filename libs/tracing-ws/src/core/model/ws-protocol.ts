@@ -55,9 +55,28 @@ export const WS_HANDSHAKE_CHECK_SUFFIX = '/.tracing-ws/check';
  *   4400, slow consumer 1013, payload limit 1009, protocol errors 1002 / 1007);
  * - `heartbeat`: the peer stopped answering pings (terminated: 1006);
  * - `shutdown`: the server is going away (1001);
- * - `auth_expiry`: the credential expired (4401).
+ * - `auth_expiry`: the credential expired (4401);
+ * - `admin`: an operator disconnected it through the admin surface (`TracingWsAdminModule`).
  */
-export type WsCloseInitiator = 'client' | 'network' | 'server' | 'policy' | 'heartbeat' | 'shutdown' | 'auth_expiry';
+export type WsCloseInitiator = 'client' | 'network' | 'server' | 'policy' | 'heartbeat' | 'shutdown' | 'auth_expiry' | 'admin';
+
+/**
+ * True for a close code a server may send when an operator disconnects a client:
+ * 1000, 1001, 1008, 1011, 1012, 1013 and the application range 4000–4999. The
+ * others are reserved to a peer or the network (1005, 1006, 1015) or mean a
+ * protocol fault the server did not see.
+ */
+export function isServerCloseCode(code: number): boolean {
+  return Number.isInteger(code) && ((code >= 4000 && code <= 4999) || [1000, 1001, 1008, 1011, 1012, 1013].includes(code));
+}
+
+/**
+ * The reserved event of a client's report after an outage (how long it could not
+ * connect, its failed attempts and their close codes, the last round-trip time):
+ * the library handles it itself, before any gateway handler, and never counts it
+ * as an unknown event. Mirrored in the client's `ws-protocol.ts`.
+ */
+export const WS_CLIENT_REPORT_EVENT = 'tracing-ws:report';
 
 /** `meta` of a frame, in both directions. */
 export interface WsFrameMeta {

@@ -22,6 +22,8 @@ import { WsUnhandledRejections } from '../telemetry/ws-unhandled-rejections.js';
 import { HttpMetricsMiddleware } from '../telemetry/http-metrics.middleware.js';
 import { HttpClientErrors } from '../telemetry/http-client-errors.js';
 import { WsLogger } from '../telemetry/ws.logger.js';
+import { WsLiveTap } from '../telemetry/ws-live.tap.js';
+import { WsClientReports } from '../dispatch/ws-client.reports.js';
 import { WsMetrics } from '../telemetry/ws.metrics.js';
 import { RESOLVED_OPTIONS } from '../model/tracing-ws.tokens.js';
 import { TRACING_WS_MODULE_OPTIONS, TracingWsConfigurableModule } from './tracing-ws.module-definition.js';
@@ -71,6 +73,8 @@ import type { ResolvedTracingWsOptions } from '../options/tracing-ws.options.js'
     WsHandshakeCheckMiddleware,
     WsHttpShutdown,
     HttpClientErrors,
+    WsLiveTap,
+    WsClientReports,
   ],
     // What a transport adapter resolves from the app, and what gateways inject.
   exports: [
@@ -85,6 +89,7 @@ import type { ResolvedTracingWsOptions } from '../options/tracing-ws.options.js'
     WsContextService,
     WsBroadcaster,
     WsGatewayRegistry,
+    WsLiveTap,
     ClsModule,
   ],
 })

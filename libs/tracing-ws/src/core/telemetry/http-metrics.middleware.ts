@@ -2,11 +2,11 @@ import { Inject, Injectable, type NestMiddleware } from '@nestjs/common';
 import { getOrCreateMetric } from '@willsoto/nestjs-prometheus';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Histogram } from 'prom-client';
-import { RESOLVED_OPTIONS } from '../model/tracing-ws.tokens.js';
+import { ADMIN_REQUEST, RESOLVED_OPTIONS } from '../model/tracing-ws.tokens.js';
 import type { ResolvedTracingWsOptions } from '../options/tracing-ws.options.js';
 import { HTTP_METRIC_NAMES, WS_METRIC_LABELS as L } from '../model/tracing-ws.names.js';
 
-type RoutedRequest = IncomingMessage & { route?: { path?: unknown }; baseUrl?: string; originalUrl?: string };
+type RoutedRequest = IncomingMessage & { route?: { path?: unknown }; baseUrl?: string; originalUrl?: string; [ADMIN_REQUEST]?: boolean };
 
 /** Label value for requests no route matched: the raw URL never becomes a label. */
 const UNMATCHED = 'unmatched';
@@ -34,6 +34,8 @@ export class HttpMetricsMiddleware implements NestMiddleware {
     // The route this middleware is mounted on (a catch-all) is not the request's route.
     const mountRoute = req.route;
     res.once('finish', () => {
+      // The admin surface's routes (a live trace stays open for minutes) would skew the latency alerts.
+      if (req[ADMIN_REQUEST]) return;
       const route = req.route !== mountRoute ? req.route : undefined;
       const template = typeof route?.path === 'string' ? `${req.baseUrl ?? ''}${route.path}` : UNMATCHED;
       const method = /^[A-Z]{3,7}$/.test(req.method ?? '') ? req.method! : 'OTHER';

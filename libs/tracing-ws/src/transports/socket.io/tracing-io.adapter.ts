@@ -149,8 +149,9 @@ export class TracingIoAdapter extends IoAdapter {
     // An event nobody listens to is answered and counted, never dropped in silence.
     socket.onAny((event: unknown, ...args: unknown[]) => {
       if (typeof event !== 'string' || socket.listeners(event).length > 0) return;
-      const { meta, ack } = splitArguments(args);
-      dispatcher.receiveEvent(state, event, undefined, meta, ack, connection.lastInBytes);
+      // The data too: the library's own reserved event (a client's report) has no handler of the app.
+      const { data, meta, ack } = splitArguments(args);
+      dispatcher.receiveEvent(state, event, data, meta, ack, connection.lastInBytes);
     });
   }
 

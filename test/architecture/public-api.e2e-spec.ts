@@ -27,8 +27,10 @@ function exportedNames(entry: string): { values: string[]; types: string[] } {
 const VALUES = [
   'TracedGateway',
   'TracingWsAdapter',
+  'TracingWsAdminModule',
   'TracingWsMetricsController',
   'TracingWsModule',
+  'WS_CLIENT_REPORT_EVENT',
   'WS_CLOSE_CODES',
   'WS_CONNECTION_CONTEXT',
   'WS_ERROR_CODES',
@@ -47,6 +49,7 @@ const VALUES = [
 ];
 
 const TYPES = [
+  'TracingWsAdminOptions',
   'TracingWsBackpressureOptions',
   'TracingWsBroadcastOptions',
   'TracingWsHandshakeCheckOptions',
@@ -58,6 +61,9 @@ const TYPES = [
   'TracingWsRateLimitOptions',
   'TracingWsRedisOptions',
   'TracingWsShutdownOptions',
+  'WsAdminAccessHook',
+  'WsAdminConnection',
+  'WsAdminRequest',
   'WsAuthRequest',
   'WsAuthenticateHook',
   'WsBroadcastBackendState',

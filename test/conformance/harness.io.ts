@@ -32,6 +32,7 @@ export const ioHarness: TransportHarness = {
     const t = await startApp({
       gateways: setup.gateways,
       providers: setup.providers,
+      imports: setup.imports,
       tracing: setup.options ?? {},
       metricsController: TracingWsMetricsController,
       adapter: (app) => new TracingIoAdapter(app),
@@ -45,6 +46,7 @@ export const ioHarness: TransportHarness = {
       logs,
       spans: finishedSpans,
       waitForSpan,
+      httpUrl: t.httpUrl,
       close: () => (closing ??= t.close()),
     };
     return app;

@@ -1,4 +1,4 @@
-import type { Type } from '@nestjs/common';
+import type { DynamicModule, Type } from '@nestjs/common';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace';
 import type { TracingWsModuleOptions, WsErrorData, WsFrame } from '@tracing-ws/nestjs';
 
@@ -30,6 +30,8 @@ export interface HarnessSetup {
   providers?: Type[];
   /** Options of TracingWsModule.forRoot. */
   options?: TracingWsModuleOptions;
+  /** Other modules of the app (e.g. `TracingWsAdminModule.forRoot()`). */
+  imports?: Array<Type | DynamicModule>;
 }
 
 /** A running app. */
@@ -50,6 +52,8 @@ export interface HarnessApp {
   /** Finished spans of the in-memory exporter (one OpenTelemetry SDK per test file). */
   spans(): readonly ReadableSpan[];
   waitForSpan(predicate: (span: ReadableSpan) => boolean, timeoutMs?: number): Promise<ReadableSpan>;
+  /** `http://127.0.0.1:<port>`: the app's HTTP routes. */
+  readonly httpUrl: string;
   /** Graceful shutdown (Nest's `app.close()`); resolves when the app has closed. Idempotent. */
   close(): Promise<void>;
 }

@@ -24,6 +24,7 @@ export const wsHarness: TransportHarness = {
     const t = await startApp({
       gateways: setup.gateways,
       providers: setup.providers,
+      imports: setup.imports,
       tracing: setup.options ?? {},
       metricsController: TracingWsMetricsController,
       adapter: (app) => new TracingWsAdapter(app),
@@ -37,6 +38,7 @@ export const wsHarness: TransportHarness = {
       logs,
       spans: finishedSpans,
       waitForSpan,
+      httpUrl: t.httpUrl,
       close: () => (closing ??= t.close()),
     };
     return app;

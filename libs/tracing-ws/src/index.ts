@@ -50,7 +50,7 @@ export type { WsBroadcastBackendState, WsBroadcastTarget, WsOnlineConnection, Ws
 export { TracingWsAdminModule } from './core/module/tracing-ws-admin.module.js';
 export type { TracingWsAdminOptions, WsAdminAccessHook, WsAdminRequest } from './core/options/tracing-ws-admin.options.js';
 export type { WsAdminConnection } from './core/admin/ws-admin.snapshot.js';
-export { WS_CLIENT_REPORT_EVENT, isServerCloseCode } from './core/model/ws-protocol.js';
+export { WS_CLIENT_REPORT_EVENT } from './core/model/ws-protocol.js';
 
 // Telemetry helpers
 export { wsLogMixin } from './core/telemetry/ws-log.mixin.js';

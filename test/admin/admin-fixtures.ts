@@ -31,6 +31,12 @@ export class AdminChatGateway {
     return { event: 'say', data: { text: data.text } };
   }
 
+  /** A plain reply (an acknowledgement on socket.io). */
+  @SubscribeMessage('echo')
+  echo(_socket: unknown, data: unknown) {
+    return data;
+  }
+
   @SubscribeMessage('fail')
   fail() {
     throw new WsException('nope');

@@ -145,7 +145,9 @@ describe('TracingWsClient against a real ws server (Node global WebSocket)', () 
       await expect(pending).rejects.toMatchObject({ code: 'DISCONNECTED', retryable: true });
       expect(await rejoined).toMatchObject({ room: 'lobby', reply: { event: 'joined', data: { room: 'lobby' } } });
       const second = await gateway.connection(2);
-      expect(second.frames[0]).toMatchObject({ event: 'join', data: { room: 'lobby' } });
+      // First what the client saw while away (the library's report), then the rooms again.
+      expect(second.frames[0]).toMatchObject({ event: 'tracing-ws:report', data: { attempts: 0, closeCodes: [1001] } });
+      expect(second.frames[1]).toMatchObject({ event: 'join', data: { room: 'lobby' } });
       expect(chat.traceId).not.toBe(firstTrace);
       expect(chat.state).toBe('open');
       expect((await chat.request('echo', 'still works')).data).toBe('still works');

@@ -89,6 +89,14 @@ export interface TracingWsClientOptions {
   /** `false` to never ask the server why an attempt failed. @defaultValue `{}` (defaults of {@link WsHandshakeCheckOptions}) */
   handshakeCheck?: WsHandshakeCheckOptions | false;
   /**
+   * After connecting again following failures, send the server one report of what the
+   * client saw while it could not connect (`tracing-ws:report`: time offline, failed
+   * attempts and their close codes, last round-trip time, last error code), which the
+   * server logs with the session's trace id. `false` sends none.
+   * @defaultValue true
+   */
+  reportOutages?: boolean;
+  /**
    * Called on close 4401 (authentication expired or revoked): return a new token to
    * reconnect with it, or nothing to stop. Without it the client stops.
    */
@@ -119,6 +127,7 @@ export interface ResolvedClientOptions {
   /** The check's settings and fetch, or false when there is no check. */
   readonly handshakeCheck: { readonly timeoutMs: number; readonly fetch: typeof fetch } | false;
   readonly rooms: Required<WsRoomOptions>;
+  readonly reportOutages: boolean;
   readonly random: () => number;
   readonly WebSocket: typeof WebSocket;
 }
@@ -191,6 +200,7 @@ export function resolveClientOptions(options: TracingWsClientOptions): ResolvedC
       leaveEvent: options.rooms?.leaveEvent ?? 'leave',
       payload: options.rooms?.payload ?? ((room: string) => ({ room })),
     },
+    reportOutages: options.reportOutages ?? true,
     random: options.random ?? Math.random,
     WebSocket: WebSocketImpl,
   };

@@ -4,7 +4,8 @@ import type { WsClientEvents, WsClientState, WsReply, WsSentMessage } from './ws
 import { decideOnClose } from './ws-close.policy.js';
 import { checkHandshake, type WsCheckVerdict, type WsRefusal } from './ws-handshake.check.js';
 import { WsMessages } from './ws-error.messages.js';
-import { WS_CLIENT_ERROR_CODES as E, WS_CLOSE_CODES, parseFrame, readErrorData, type WsFrame } from './ws-protocol.js';
+import { WS_CLIENT_ERROR_CODES as E, WS_CLIENT_REPORT_EVENT, WS_CLOSE_CODES, parseFrame, readErrorData, type WsFrame } from './ws-protocol.js';
+import { WsOutageRecorder } from './ws-outage.report.js';
 import { resolveClientOptions, type ResolvedClientOptions, type TracingWsClientOptions } from './tracing-ws-client.options.js';
 import { formatTraceparent, messageTrace, newSpanId, newTraceId, normalizeTraceId } from './trace-context.js';
 import { TypedEmitter, type WsListener } from './typed.emitter.js';
@@ -15,6 +16,7 @@ type Timer = ReturnType<typeof setTimeout>;
 
 interface Pending {
   readonly event: string;
+  readonly sentAt: number;
   readonly resolve: (reply: WsReply) => void;
   readonly reject: (error: WsClientError) => void;
   readonly timer: Timer;
@@ -77,6 +79,7 @@ export class TracingWsClient extends TypedEmitter<WsClientEvents> {
   private sequence = 0;
   private readonly idPrefix = newSpanId().slice(0, 6);
   private waiters: Array<{ resolve: () => void; reject: (e: WsClientError) => void }> = [];
+  private readonly outage = new WsOutageRecorder();
 
   constructor(options: TracingWsClientOptions) {
     super();
@@ -186,7 +189,7 @@ export class TracingWsClient extends TypedEmitter<WsClientEvents> {
         const error = this.clientError(E.timeout, `No reply to "${event}" within ${timeoutMs} ms`, true, event, sent.id);
         reject(this.withTrace(error, sent.traceId));
       }, timeoutMs);
-      this.pending.set(sent.id, { event, resolve: resolve as (reply: WsReply) => void, reject, timer });
+      this.pending.set(sent.id, { event, sentAt: Date.now(), resolve: resolve as (reply: WsReply) => void, reject, timer });
     });
   }
 
@@ -262,6 +265,7 @@ export class TracingWsClient extends TypedEmitter<WsClientEvents> {
     const waiters = this.waiters;
     this.waiters = [];
     for (const w of waiters) w.resolve();
+    this.sendOutageReport(socket);
     for (const room of this.joined) {
       this.request(this.options.rooms.joinEvent, this.options.rooms.payload(room)).then(
         (reply) => this.emit('rejoined', { room, reply }),
@@ -283,6 +287,7 @@ export class TracingWsClient extends TypedEmitter<WsClientEvents> {
     if (pending && id !== undefined) {
       this.pending.delete(id);
       clearTimeout(pending.timer);
+      this.outage.roundTrip(Date.now() - pending.sentAt);
       if (frame.event === 'error') {
         const data = readErrorData(frame) ?? { code: 'unknown', message: '', retryable: false, traceId: frame.meta?.traceId };
         pending.reject(WsClientError.from(data, this.messages, { event: pending.event, id }));
@@ -312,6 +317,7 @@ export class TracingWsClient extends TypedEmitter<WsClientEvents> {
 
   private async onClosed(code: number, reason: string, wasOpen: boolean): Promise<void> {
     this.detach();
+    this.outage.closed(code, wasOpen);
     // close() or reconnectNow() during the await below make this close stale.
     const generation = this.generation;
     const reconnect = this.options.reconnect;
@@ -343,6 +349,17 @@ export class TracingWsClient extends TypedEmitter<WsClientEvents> {
     this.setState('reconnecting');
     this.retryTimer = setTimeout(() => void this.startAttempt(), delayMs);
     this.emit('reconnecting', { attempt: this.attempt, delayMs, retryAt: Date.now() + delayMs, code, reason, message: this.messages.close(code, reason), wasOpen, traceId: this.currentTraceId });
+  }
+
+  /** After an outage, tells the server what the client saw (a library frame, before anything else is sent). */
+  private sendOutageReport(socket: WebSocket): void {
+    const report = this.outage.opened();
+    if (!report || !this.options.reportOutages) return;
+    try {
+      socket.send(JSON.stringify({ event: WS_CLIENT_REPORT_EVENT, data: report }));
+    } catch {
+      // The socket went away at once: its close starts a new outage.
+    }
   }
 
   /** Asks the server's check endpoint what the last attempt got; undefined without a check. */

@@ -72,6 +72,26 @@ export const WS_CLOSE_CODES = {
 } as const;
 
 /**
+ * The reserved event of the report a client sends after it connects again following
+ * failures (the server's `WS_CLIENT_REPORT_EVENT`): the server handles it itself.
+ */
+export const WS_CLIENT_REPORT_EVENT = 'tracing-ws:report';
+
+/** What the client saw while it could not connect: the `data` of a `tracing-ws:report` frame. */
+export interface WsOutageReport {
+  /** From the first failure to the connection that sends this report (ms). */
+  offlineMs: number;
+  /** Attempts that failed (closed before opening) in that time. */
+  attempts: number;
+  /** Close codes of the closes in that time, oldest first (the last 20 at most). */
+  closeCodes: number[];
+  /** Round-trip time of the last request answered before the outage (ms). */
+  lastRttMs?: number;
+  /** The code of the last error the client raised before reconnecting (`CLOSE_1006`, `REFUSED`...). */
+  lastErrorCode?: string;
+}
+
+/**
  * The server's handshake check endpoint, appended to a gateway's path
  * (`GET /chat/.tracing-ws/check`): it answers what an upgrade got, which a
  * browser cannot read from a refused upgrade (it only sees close 1006).

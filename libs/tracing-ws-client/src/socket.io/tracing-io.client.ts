@@ -4,7 +4,8 @@ import { TypedEmitter } from '../typed.emitter.js';
 import { WsClientError } from '../ws-client.error.js';
 import type { WsSentMessage } from '../ws-client.events.js';
 import { WsMessages } from '../ws-error.messages.js';
-import { WS_CLIENT_ERROR_CODES as E, type WsFrameMeta } from '../ws-protocol.js';
+import { WS_CLIENT_ERROR_CODES as E, WS_CLIENT_REPORT_EVENT, type WsFrameMeta } from '../ws-protocol.js';
+import { WsOutageRecorder } from '../ws-outage.report.js';
 import { withTraceparent, type IoAuth } from './io-auth.js';
 import { readIoRefusal, type IoRefusalError } from './io-refusal.error.js';
 import { IO_CLOSE_EVENT, IO_EXCEPTION_EVENT, IO_RECONNECT_CODES, IO_SESSION_EVENT, ioMetaArgument, readIoAck, readIoException, takeIoMeta } from './io-wire.js';
@@ -46,6 +47,9 @@ export class TracingIoClient extends TypedEmitter<IoClientEvents> {
   private readonly requestTimeoutMs: number;
   private readonly sampled: boolean;
   private current: IoSession | undefined;
+  private readonly outage = new WsOutageRecorder();
+  /** The close code the server announced before the transport closed (`tracing-ws:close`). */
+  private announcedClose: number | undefined;
   private sequence = 0;
   private readonly idPrefix = newSpanId().slice(0, 6);
 
@@ -66,14 +70,25 @@ export class TracingIoClient extends TypedEmitter<IoClientEvents> {
     socket.auth = withTraceparent(socket.auth as IoAuth | undefined, () => formatTraceparent(newTraceId(), newSpanId(), this.sampled));
     socket.on(IO_SESSION_EVENT, (session: IoSession) => {
       this.current = { traceId: session.traceId, connectionId: session.connectionId };
+      // After an outage, the server hears what the client saw, with this session's trace id.
+      const report = this.outage.opened();
+      if (report && options.reportOutages !== false) socket.emit(WS_CLIENT_REPORT_EVENT, report);
       this.emit('session', this.current);
     });
+    socket.on('disconnect', (reason: string) => {
+      // Closing on purpose is not an outage.
+      if (reason === 'io client disconnect') return;
+      this.outage.closed(this.announcedClose ?? 1006, true);
+      this.announcedClose = undefined;
+    });
     socket.on('connect_error', (err: Error) => {
+      this.outage.closed(1006, false);
       const refusal = readIoRefusal(err, this.messages);
       if (refusal) this.emit('refused', refusal);
     });
     socket.on(IO_CLOSE_EVENT, (close: { code: number; reason?: string }) => {
       const reason = close.reason ?? '';
+      this.announcedClose = close.code;
       this.emit('closing', { code: close.code, reason, message: this.messages.close(close.code, reason), reconnects: IO_RECONNECT_CODES.includes(close.code) });
     });
     socket.on(IO_EXCEPTION_EVENT, (...args: unknown[]) => {
@@ -145,6 +160,7 @@ export class TracingIoClient extends TypedEmitter<IoClientEvents> {
     }
     const timeoutMs = options.timeoutMs ?? this.requestTimeoutMs;
     const meta = ioMetaArgument({ traceparent: sent.traceparent, id: sent.id });
+    const sentAt = Date.now();
     return new Promise<IoReply<T>>((resolve, reject) => {
       this.socket.timeout(timeoutMs).emit(event, data === undefined ? null : data, meta, (err: Error | null, value: unknown) => {
         if (err) {
@@ -153,6 +169,7 @@ export class TracingIoClient extends TypedEmitter<IoClientEvents> {
           const text = dropped ? `The connection closed before "${event}" was answered` : `No reply to "${event}" within ${timeoutMs} ms`;
           return reject(this.clientError(dropped ? E.disconnected : E.timeout, text, event, sent));
         }
+        this.outage.roundTrip(Date.now() - sentAt);
         const ack = readIoAck(value);
         if ('error' in ack) return reject(WsClientError.from(ack.error, this.messages, { event, id: sent.id }));
         resolve({ data: ack.data as T, traceId: ack.meta.traceId, id: sent.id, meta: ack.meta });

@@ -5,6 +5,12 @@ import type { IoRefusalError } from './io-refusal.error.js';
 
 /** Options of {@link TracingIoClient}. */
 export interface TracingIoClientOptions {
+  /**
+   * After connecting again following failures, emit one `tracing-ws:report` of what the
+   * client saw (time offline, failed attempts, close codes, last round-trip time), which
+   * the server logs with the session's trace id. @defaultValue true
+   */
+  reportOutages?: boolean;
   /** Default timeout of `request()`. @defaultValue 10000 */
   requestTimeoutMs?: number;
   /** The sampled flag of the traceparents it sends. @defaultValue true */

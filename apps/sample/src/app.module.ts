@@ -2,7 +2,8 @@ import { Module } from '@nestjs/common';
 import { PrometheusModule } from '@willsoto/nestjs-prometheus';
 import { LoggerModule } from 'nestjs-pino';
 import { pino } from 'pino';
-import { TracingWsMetricsController, TracingWsModule, WS_LOG_REDACT_PATHS, wsLogMixin, wsRequestSerializer } from '@tracing-ws/nestjs';
+import { TracingWsAdminModule, TracingWsMetricsController, TracingWsModule, WS_LOG_REDACT_PATHS, wsLogMixin, wsRequestSerializer } from '@tracing-ws/nestjs';
+import { SampleAdminGuard } from './admin.guard.js';
 import { ChatRooms } from './chat/chat.rooms.js';
 import { chatGateways } from './chat/chat.transport.js';
 import { ModerationClient, ModerationController } from './chat/moderation.js';
@@ -57,6 +58,9 @@ class AuthModule {}
         ...(config.redisUrl ? { broadcast: { redis: { url: config.redisUrl, presenceTtlMs: config.redisPresenceTtlMs } } } : {}),
       }),
     }),
+    // Live operations, only with SAMPLE_ADMIN_TOKEN: find a user's sessions on every instance,
+    // watch them, disconnect them (README, "Live operations"; the page is public/admin).
+    ...(config.adminToken ? [TracingWsAdminModule.forRoot({ path: 'admin', guard: SampleAdminGuard })] : []),
   ],
   controllers: [RoomsController, ModerationController],
   // The chat on the transport TRANSPORT names (ws by default).

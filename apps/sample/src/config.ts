@@ -46,6 +46,13 @@ export interface SampleConfig {
    * A moderation service that fails makes `message` fail with `INTERNAL`.
    */
   moderationUrl: string | undefined;
+  /**
+   * `SAMPLE_ADMIN_TOKEN`: mounts the admin surface (`/admin/connections`, `/admin/trace`,
+   * `/admin/debug`) and its operator page at `/admin`, for requests that carry
+   * `Authorization: Bearer <this token>`. Unset (the default): no admin surface at all.
+   * There is no built-in token: the compose stack exposes the sample.
+   */
+  adminToken: string | undefined;
 }
 
 /** Parses `token:user` pairs, comma separated. */
@@ -73,6 +80,13 @@ function wholeNumber(name: string, value: string | undefined, fallback: number):
   return n;
 }
 
+/** The admin token, when set: at least 16 characters, so that a guessable one is refused at start. */
+function adminToken(value: string | undefined): string | undefined {
+  if (value === undefined || value === '') return undefined;
+  if (value.length < 16 || /\s/.test(value)) throw new Error('SAMPLE_ADMIN_TOKEN: give at least 16 characters without spaces (e.g. openssl rand -hex 24)');
+  return value;
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): SampleConfig {
   const port = Number(env.PORT ?? 3000);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`PORT: "${env.PORT}" is not a port number`);
@@ -88,5 +102,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): SampleConfig {
     maxConnectionsPerIp: wholeNumber('MAX_CONNECTIONS_PER_IP', env.MAX_CONNECTIONS_PER_IP, 100),
     transport: oneOf('TRANSPORT', env.TRANSPORT || 'ws', SAMPLE_TRANSPORTS),
     moderationUrl: env.MODERATION_URL || undefined,
+    adminToken: adminToken(env.SAMPLE_ADMIN_TOKEN),
   };
 }

@@ -12,6 +12,11 @@
 // BENCH_EXEMPLARS=on|off sets metrics.exemplars of the module scenarios (3-6; unset: the
 // library's default), to measure exemplars on vs off with the same run.mjs command:
 //   BENCH_EXEMPLARS=off sh scripts/node.sh bench/run.mjs --scenarios 3,5 ...; then =on.
+// BENCH_ADMIN=off|on|watch (module scenarios 3-5; unset: off) mounts TracingWsAdminModule
+// (on: watch-capable, nobody watches: the per-message cost is one boolean read; watch: a
+// live trace is open on a user none of the bench clients is, so every message takes the
+// tap's lookups and finds no watcher), to compare server CPU per message in one run.mjs command each:
+//   BENCH_ADMIN=off sh scripts/node.sh bench/run.mjs --scenarios 3 ...; then =on, then =watch.
 // The server never outlives its parent: it exits when the IPC channel closes, and after
 // BENCH_SERVER_MAX_MS (default 15 min) whatever happens.
 
@@ -26,6 +31,11 @@ if (![1, 2, 3, 4, 5, 6].includes(scenario) || (scenario === 6 && !process.env.BE
 const EXEMPLARS = process.env.BENCH_EXEMPLARS;
 if (EXEMPLARS !== undefined && EXEMPLARS !== 'on' && EXEMPLARS !== 'off') {
   console.error('BENCH_EXEMPLARS must be on or off');
+  process.exit(2);
+}
+const ADMIN = process.env.BENCH_ADMIN ?? 'off';
+if (!['off', 'on', 'watch'].includes(ADMIN)) {
+  console.error('BENCH_ADMIN must be off, on or watch');
   process.exit(2);
 }
 const LOG_FILE = process.env.BENCH_LOG_FILE ?? '/tmp/tracing-ws-bench-s4.log';
@@ -209,6 +219,8 @@ async function startNest() {
         ...(EXEMPLARS === undefined ? {} : { metrics: { exemplars: EXEMPLARS === 'on' } }),
       }),
     );
+    // Loopback only, and the bench's own process: no credential to check.
+    if (ADMIN !== 'off' && lib.TracingWsAdminModule) imports.push(lib.TracingWsAdminModule.forRoot({ canActivate: () => true, maxWatchMs: 3_600_000 }));
   }
   class BenchModule {}
   Module({ imports, providers: [BenchGateway] })(BenchModule);
@@ -226,8 +238,17 @@ async function startNest() {
   const gateway = app.get(BenchGateway);
   if (withModule) gateway.broadcaster = app.get(lib.WsBroadcaster);
   clientsOf = () => gateway.server?.clients ?? new Set();
+  let adminWatch;
+  if (withModule && ADMIN === 'watch') {
+    adminWatch = new AbortController();
+    const port = app.getHttpServer().address().port;
+    const res = await fetch(`http://127.0.0.1:${port}/admin/trace?user=bench-nobody`, { signal: adminWatch.signal });
+    if (res.status !== 200) throw new Error(`BENCH_ADMIN=watch: the live trace answered ${res.status}`);
+    res.body?.pipeTo(new WritableStream()).catch(() => undefined);
+  }
   closeServer = async () => {
     for (const c of clientsOf()) c.terminate();
+    adminWatch?.abort();
     await app.close();
     if (telemetry) await telemetry.sdk.shutdown();
     pinoDestination?.flushSync?.();

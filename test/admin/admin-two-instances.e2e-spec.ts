@@ -113,6 +113,21 @@ describeWithRedis('the admin surface across two instances on Redis', () => {
     expect((await s2.closed).code).toBe(1008);
   });
 
+  it('raises the message lines of a user on B for a debug session started through A, and ends it', async () => {
+    const onB = await user(b, 'hugo');
+    const res = await fetch(`${a.httpUrl}/admin/debug?user=hugo&level=warn&durationMs=60000`, { method: 'POST', headers: ADMIN_HEADERS });
+    expect(await res.json()).toMatchObject({ complete: true, instances: expect.arrayContaining(['admin-a', 'admin-b']) });
+    const reply = await onB.request('say', { text: 'x' }, 'say');
+    expect(await logs.waitFor({ msg: 'ws.message_handled', trace_id: reply.meta!.traceId })).toMatchObject({ level: 40, debug_session: true });
+    const ended = await fetch(`${a.httpUrl}/admin/debug?user=hugo`, { method: 'DELETE', headers: ADMIN_HEADERS });
+    expect(await ended.json()).toMatchObject({ complete: true });
+    const after = await onB.request('say', { text: 'y' }, 'say');
+    // No SDK in this file: a message's trace id is the connection's, so take the last line of it.
+    const lines = await waitFor(() => { const l = logs.find({ msg: 'ws.message_handled', trace_id: after.meta!.traceId }); return l.length === 2 && l; }, 5000, 'the second line');
+    expect(lines[1]).toMatchObject({ level: 20 });
+    expect(lines[1]!.debug_session).toBeUndefined();
+  });
+
   it('streams to a watcher on A, within a second, the join, message, error and close of a user on B, with the trace ids the client got and no payloads', async () => {
     const trace = await SseStream.open(`${a.httpUrl}/admin/trace?user=gina`, ADMIN_HEADERS);
     expect(trace.status).toBe(200);

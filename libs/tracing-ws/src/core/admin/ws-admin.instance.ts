@@ -120,7 +120,7 @@ export class WsAdminInstance implements OnApplicationShutdown {
     this.tap.debug(target, level, until);
     const logger = this.log.logger;
     if (logger.isLevelEnabled('info')) {
-      logger.info({ [F.target]: key, [F.level]: level, [F.until]: level ? new Date(until).toISOString() : undefined, [F.instanceId]: this.instanceId }, level ? WS_LOG_MESSAGES.adminDebugStarted : WS_LOG_MESSAGES.adminDebugEnded);
+      logger.info({ [F.target]: key, [F.debugLevel]: level, [F.until]: level ? new Date(until).toISOString() : undefined, [F.instanceId]: this.instanceId }, level ? WS_LOG_MESSAGES.adminDebugStarted : WS_LOG_MESSAGES.adminDebugEnded);
     }
     if (level === undefined) return;
     const timer = setTimeout(() => this.debug(target, undefined, 0), Math.max(0, until - Date.now()));

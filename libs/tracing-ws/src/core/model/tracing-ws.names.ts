@@ -170,7 +170,7 @@ export const WS_LOG_FIELDS = {
   watchId: 'watch_id',
   target: 'target',
   count: 'count',
-  level: 'level',
+  debugLevel: 'debug_level',
   until: 'until',
 } as const;
 

@@ -165,4 +165,22 @@ describeWithRedis('the admin surface across two instances on Redis', () => {
     trace.close();
     await waitFor(() => logs.find({ msg: 'ws.admin_watch_ended', watch_id: watch.watch_id })[0], 5000, 'the watch to end when its reader left');
   });
+
+  it('gives a watch to an instance that starts while it is open', async () => {
+    const trace = await SseStream.open(`${a.httpUrl}/admin/trace?user=ines`, ADMIN_HEADERS);
+    await trace.waitFor({ type: 'watch' });
+    const c = await start('admin-c');
+    try {
+      const ines = await user(c, 'ines');
+      // Her messages reach the watcher once C has been told of the watch (within 2 s).
+      await waitFor(async () => {
+        await ines.request('say', { text: 'ping' }, 'say');
+        return trace.find({ type: 'message', instance_id: 'admin-c', connection_trace_id: ines.upgradeHeaders['x-trace-id'] })[0];
+      }, 6000, 'a message event from the new instance');
+    } finally {
+      trace.close();
+      await Promise.all(sockets.splice(0).map((s) => s.close()));
+      await c.close();
+    }
+  });
 });

@@ -13,6 +13,9 @@ import type { WsAdminConnection, WsAdminFilter } from './ws-admin.snapshot.js';
 import { WsWatchStream } from './ws-admin.stream.js';
 import { RedisAdminBus, type WsAdminCommand, type WsAdminCommandKind } from './redis-admin.bus.js';
 
+/** How often the watches held here are told to every instance again. */
+const REANNOUNCE_MS = 2000;
+
 /** An answer gathered from every instance: `complete` false when one did not answer in time (or Redis is away). */
 export interface WsClusterAnswer<T> {
   readonly complete: boolean;
@@ -30,6 +33,7 @@ export interface WsClusterAnswer<T> {
 export class WsAdminCluster implements OnModuleInit, BeforeApplicationShutdown, OnApplicationShutdown {
   private readonly bus: RedisAdminBus | undefined;
   private readonly streams = new Map<string, { stream: WsWatchStream; spec: WsWatchSpec; timer: NodeJS.Timeout }>();
+  private announcer: NodeJS.Timeout | undefined;
 
   constructor(
     @Inject(RESOLVED_OPTIONS) core: ResolvedTracingWsOptions,
@@ -52,6 +56,11 @@ export class WsAdminCluster implements OnModuleInit, BeforeApplicationShutdown, 
 
   async onModuleInit(): Promise<void> {
     await this.bus?.start();
+    // An instance that starts while a watch is open learns of it within this: the watch is told again (instances ignore a repeat).
+    if (this.bus) {
+      this.announcer = setInterval(() => this.announce(), REANNOUNCE_MS);
+      this.announcer.unref();
+    }
   }
 
   /** Live connections matching `filter`, on every instance. */
@@ -123,7 +132,12 @@ export class WsAdminCluster implements OnModuleInit, BeforeApplicationShutdown, 
   }
 
   async onApplicationShutdown(): Promise<void> {
+    clearInterval(this.announcer);
     await this.bus?.stop();
+  }
+
+  private announce(): void {
+    for (const { spec } of this.streams.values()) void this.bus?.request('watch', { ...spec, origin: this.instance.instanceId }, this.options.requestTimeoutMs);
   }
 
   /** A command from any instance (this one included), run here. */

@@ -54,16 +54,21 @@ describe('what the client saw: its report after an outage reaches the server log
 
   it('TracingWsClient: closed with 1012, two failed attempts, then connected: one report with them', async () => {
     const chat = new TracingWsClient({ url: `${app.wsUrl}${CONFORMANCE_PATH}`, token: 'oscar', reconnect: { baseMs: 20, capMs: 50 }, random: () => 0.5 });
+    // Every session the client opened, and every close it saw: the report belongs to the second session.
+    const opened: string[] = [];
+    const closes: Array<{ code: number; wasOpen: boolean }> = [];
+    chat.on('open', (e) => opened.push(e.traceId));
+    chat.on('reconnecting', (e) => closes.push({ code: e.code, wasOpen: e.wasOpen }));
     try {
       await chat.connect();
       await chat.request('say', { text: 'before' });
       state.outage.failures = 2;
-      const firstTrace = chat.traceId;
       await kick(app, 'oscar', 1012);
       const line = await logs.waitFor({ msg: 'ws.client_report', user_id: 'oscar' }, 10_000);
-      expect(chat.traceId).not.toBe(firstTrace);
-      expect(line.trace_id).toBe(chat.traceId);
-      expect(line.connection_trace_id).toBe(chat.traceId);
+      await waitFor(() => opened.length >= 2, 5000, 'the second session');
+      expect(closes.slice(0, 3)).toEqual([{ code: 1012, wasOpen: true }, { code: 1006, wasOpen: false }, { code: 1006, wasOpen: false }]);
+      expect(line.trace_id).toBe(opened[1]);
+      expect(line.connection_trace_id).toBe(opened[1]);
       expect(line.failed_attempts).toBe(2);
       expect(line.close_codes).toEqual([1012, 1006, 1006]);
       expect(line.offline_ms).toBeGreaterThan(0);

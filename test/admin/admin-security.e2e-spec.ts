@@ -4,6 +4,8 @@ import { logs, startApp, type TestApp } from '../support/app.js';
 import { metricValue } from '../support/metrics.js';
 import { SseStream } from '../support/sse.js';
 import { waitFor } from '../support/wait.js';
+import { CONFORMANCE_PATH } from '../conformance/harness.js';
+import { connect, upgrade } from '../support/ws-client.js';
 import { ADMIN_HEADERS, ADMIN_TOKEN, AdminChatGateway, adminModule } from './admin-fixtures.js';
 
 const ROUTES: Array<{ method: string; path: string }> = [
@@ -106,5 +108,24 @@ describe('the admin surface at shutdown', () => {
     expect(Date.now() - started).toBeLessThan(3000);
     await trace.waitFor({ type: 'end', reason: 'shutdown' });
     await trace.ended;
+  });
+});
+
+describe('the live trace of a refused handshake', () => {
+  it('shows a watched user the refusal of a connection over the limit, with its status and reason', async () => {
+    const app = await startApp({ gateways: [AdminChatGateway], imports: [adminModule()], tracing: { authenticate: ({ token }) => ({ id: token }), maxConnections: 1 } });
+    try {
+      const trace = await SseStream.open(`${app.httpUrl}/admin/trace?user=rex`, ADMIN_HEADERS);
+      await trace.waitFor({ type: 'watch' });
+      const first = await connect(`${app.wsUrl}${CONFORMANCE_PATH}`, { headers: { authorization: 'Bearer rex' } });
+      const second = await upgrade(`${app.wsUrl}${CONFORMANCE_PATH}`, { headers: { authorization: 'Bearer rex' } });
+      expect(second.status).toBe(503);
+      const refused = await trace.waitFor({ type: 'handshake_rejected' }, 1000);
+      expect(refused).toMatchObject({ user_id: 'rex', status: 503, trace_id: second.headers['x-trace-id'] });
+      await first.close();
+      trace.close();
+    } finally {
+      await app.close();
+    }
   });
 });

@@ -30,6 +30,12 @@ describe.each(TRANSPORTS)('the admin surface over $name', (harness) => {
     expect(listing.complete).toBe(true);
     expect(listing.connections).toHaveLength(1);
     expect(listing.connections[0]).toMatchObject({ userId: 'hana', traceId: client.traceId, transport: harness.name, messagesIn: 1, messagesOut: 1 });
+    // A watch of that one connection sees its messages.
+    const trace = await SseStream.open(`${app.httpUrl}/admin/trace?connection=${listing.connections[0]!.connectionId}`, ADMIN_HEADERS);
+    await trace.waitFor({ type: 'watch' });
+    const reply = await client.request('say', { text: 'watched' });
+    await trace.waitFor({ type: 'message', connection_id: listing.connections[0]!.connectionId, trace_id: reply.meta!.traceId }, 1000);
+    trace.close();
     const res = await admin(`connections/${listing.connections[0]!.connectionId}?code=4000&reason=bye`, { method: 'DELETE' });
     expect(await res.json()).toMatchObject({ closed: 1 });
     expect((await client.closed()).code).toBe(4000);

@@ -8,6 +8,7 @@ import { ADMIN_HEADERS, AdminChatGateway, adminModule } from '../admin/admin-fix
 import { CONFORMANCE_PATH } from '../conformance/harness.js';
 import { logs, startApp, type TestApp } from '../support/app.js';
 import { waitFor } from '../support/wait.js';
+import { withoutForeignUndiciSubscribers } from './undici-isolation.js';
 
 /** Makes the next handshakes fail (the authenticate hook throws: HTTP 500, a transient failure), as a broken deploy would. */
 @Injectable()
@@ -43,11 +44,15 @@ async function kick(app: TestApp, user: string, code: number): Promise<void> {
 describe('what the client saw: its report after an outage reaches the server log with the session trace id', () => {
   let app: TestApp;
   let ioApp: TestApp;
+  let restoreUndici: () => void;
   beforeAll(async () => {
+    // Upgrades as a browser sends them, with the client's trace context only (see undici-isolation.ts).
+    restoreUndici = withoutForeignUndiciSubscribers();
     app = await start();
     ioApp = await start('socket.io');
   });
   afterAll(async () => {
+    restoreUndici?.();
     await app?.close();
     await ioApp?.close();
   });

@@ -13,6 +13,7 @@ export const WS_METRIC_NAMES = {
   handshakeDuration: 'handshake_duration_seconds',
   messagesReceived: 'messages_received_total',
   messagesSent: 'messages_sent_total',
+  bytesSent: 'bytes_sent_total',
   messageSize: 'message_size_bytes',
   messageDuration: 'message_duration_seconds',
   messageErrors: 'message_errors_total',

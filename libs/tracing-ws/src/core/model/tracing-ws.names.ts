@@ -81,6 +81,8 @@ export const WS_SPAN_ATTRIBUTES = {
   messagingMessageId: 'messaging.message.id',
   messagingMessageBodySize: 'messaging.message.body.size',
   connectionId: 'ws.connection.id',
+  /** The gateway path on ws, the namespace on socket.io: the `path` metric label and log field. */
+  path: 'ws.path',
   connectionTraceId: 'ws.connection.trace_id',
   closeCode: 'ws.close.code',
   closeReason: 'ws.close.reason',

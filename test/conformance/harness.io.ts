@@ -33,6 +33,7 @@ export const ioHarness: TransportHarness = {
       gateways: setup.gateways,
       providers: setup.providers,
       imports: setup.imports,
+      controllers: setup.controllers,
       tracing: setup.options ?? {},
       metricsController: TracingWsMetricsController,
       adapter: (app) => new TracingIoAdapter(app),
@@ -40,13 +41,13 @@ export const ioHarness: TransportHarness = {
     let closing: Promise<void> | undefined;
     const app: HarnessApp = {
       connect: (options) => connectIo(t.httpUrl, options),
+      httpUrl: t.httpUrl,
       get: <T>(token: Type<T>): T => t.app.get(token),
       gatewayLabels: { path: '/', transport: 'socket.io' },
       metrics: (accept) => t.metrics(accept),
       logs,
       spans: finishedSpans,
       waitForSpan,
-      httpUrl: t.httpUrl,
       close: () => (closing ??= t.close()),
     };
     return app;

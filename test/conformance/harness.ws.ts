@@ -25,6 +25,7 @@ export const wsHarness: TransportHarness = {
       gateways: setup.gateways,
       providers: setup.providers,
       imports: setup.imports,
+      controllers: setup.controllers,
       tracing: setup.options ?? {},
       metricsController: TracingWsMetricsController,
       adapter: (app) => new TracingWsAdapter(app),
@@ -32,13 +33,13 @@ export const wsHarness: TransportHarness = {
     let closing: Promise<void> | undefined;
     const app: HarnessApp = {
       connect: (options) => connectWs(t.wsUrl, options),
+      httpUrl: t.httpUrl,
       get: <T>(token: Type<T>): T => t.app.get(token),
       gatewayLabels: { path: CONFORMANCE_PATH, transport: 'ws' },
       metrics: (accept) => t.metrics(accept),
       logs,
       spans: finishedSpans,
       waitForSpan,
-      httpUrl: t.httpUrl,
       close: () => (closing ??= t.close()),
     };
     return app;

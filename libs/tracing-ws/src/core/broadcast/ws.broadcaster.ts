@@ -153,6 +153,20 @@ export class WsBroadcaster implements OnModuleInit, OnApplicationShutdown {
     return new Target(this.boundPublish, 'user', userId);
   }
 
+  /**
+   * One connection, by its id (`WsContextService.connectionId`, `online()`, a
+   * log line's `connection_id`), on whichever instance holds it: the traced way
+   * to push to one socket from a handler, a service, a timer or an HTTP request.
+   * A frame written with the raw socket (`socket.send`, `client.emit`) bypasses
+   * the library: no span, no `meta.traceId`, no metrics.
+   *
+   * @example
+   * this.broadcaster.toConnection(this.context.connectionId).emit('progress', { done: 40 });
+   */
+  toConnection(connectionId: string): WsBroadcastTarget {
+    return new Target(this.boundPublish, 'connection', connectionId);
+  }
+
   /** Every open socket, on every instance. */
   toAll(): WsBroadcastTarget {
     return this.all;
@@ -190,7 +204,8 @@ export class WsBroadcaster implements OnModuleInit, OnApplicationShutdown {
         const text = jsonFrameText(event, data, meta);
         const delivered = this.deliver(audience, target, { kind: 'event', event, data, meta, text });
         span.setAttribute(A.messagingBatchCount, delivered);
-        if (this.bus) {
+        // A connection lives on one instance: found here, nobody else needs the publication.
+        if (this.bus && !(audience === 'connection' && delivered > 0)) {
           // Undefined fields are left out by JSON.stringify.
           const header: WsEnvelopeHeader = {
             v: 1,
@@ -269,7 +284,14 @@ export class WsBroadcaster implements OnModuleInit, OnApplicationShutdown {
 
   /** Writes `frame` to the local sockets of the audience; walks only the recipients. */
   private deliver(audience: WsBroadcastAudience, target: string | undefined, frame: WsOutgoingFrame & { kind: 'event' }): number {
-    const recipients = audience === 'all' ? this.registry.connections : audience === 'room' ? this.registry.room(target!) : this.registry.user(target!);
+    const recipients =
+      audience === 'all'
+        ? this.registry.connections
+        : audience === 'room'
+          ? this.registry.room(target!)
+          : audience === 'user'
+            ? this.registry.user(target!)
+            : this.registry.connection(target!);
     let delivered = 0;
     for (const state of recipients) if (this.sender.send(state, frame, frame.event, true)) delivered++;
     return delivered;

@@ -3,6 +3,7 @@ import { WS_LOG_FIELDS as F, WS_LOG_MESSAGES } from '../model/tracing-ws.names.j
 import type { WsLogger } from '../telemetry/ws.logger.js';
 import type { ResolvedTracingWsOptions } from '../options/tracing-ws.options.js';
 import type { WsBroadcastMetrics } from '../telemetry/ws-broadcast.metrics.js';
+import { defineHistoryCommands } from './redis-history.scripts.js';
 
 type RedisSettings = NonNullable<ResolvedTracingWsOptions['broadcast']['redis']>;
 
@@ -90,6 +91,7 @@ export class RedisBroadcastBus {
     };
     const pub = new Redis(this.settings.url, { ...common, enableAutoPipelining: true, connectionName: `${this.instanceId}:pub` });
     const sub = new Redis(this.settings.url, { ...common, autoResubscribe: false, connectionName: `${this.instanceId}:sub` });
+    defineHistoryCommands(pub);
     this.pub = pub;
     this.sub = sub;
     pub.on('ready', () => {
@@ -145,6 +147,27 @@ export class RedisBroadcastBus {
     }
     this.inFlight++;
     this.pub.publish(this.channel, text).then(this.onPublished, this.onPublishFailed);
+  }
+
+  /**
+   * Runs a publishing command other than PUBLISH (the room history's script, which
+   * publishes too) under the same rules: refused and counted as `publish` while Redis
+   * is down, as `backlog` past `maxInFlightPublishes`; `published` or `timeout` once settled.
+   * Returns false when it was not sent.
+   */
+  publishWith(command: (pub: Redis) => Promise<unknown>): boolean {
+    // Both connections: a numbered broadcast reaches local members only through the subscription.
+    if (!this.up || !this.pub) {
+      this.metrics.failed('publish');
+      return false;
+    }
+    if (this.inFlight >= this.settings.maxInFlightPublishes) {
+      this.metrics.failed('backlog');
+      return false;
+    }
+    this.inFlight++;
+    command(this.pub).then(this.onPublished, this.onPublishFailed);
+    return true;
   }
 
   /** Closes both connections (QUIT when possible), within a bounded time. */

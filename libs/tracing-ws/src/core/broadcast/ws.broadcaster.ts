@@ -5,7 +5,8 @@ import { randomUUID } from 'node:crypto';
 import { getConnectionState, type WsConnectionState } from '../connection/ws-connection.state.js';
 import { formatTraceparent, parseTraceparent } from '../model/trace-context.js';
 import { WsFrameSender } from '../dispatch/ws-frame.sender.js';
-import { jsonFrameText, type WsFrameMeta } from '../model/ws-protocol.js';
+import { WsMessageDispatcher } from '../dispatch/ws-message.dispatcher.js';
+import { jsonFrameText, readRoomPosition, WS_ROOM_EVENTS, type WsFrameMeta } from '../model/ws-protocol.js';
 import type { WsOutgoingFrame } from '../model/ws-transport.js';
 import { WS_LOG_FIELDS as F, WS_LOG_MESSAGES, WS_SPAN_ATTRIBUTES as A } from '../model/tracing-ws.names.js';
 import { broadcastLine, chooseTraceId, MAX_ROOM_TEXT } from '../telemetry/ws-log.fields.js';
@@ -21,6 +22,9 @@ import { decodeEnvelope, encodeEnvelope, type WsEnvelopeHeader } from './ws-broa
 import type { WsBroadcastAudience, WsBroadcastBackendState, WsBroadcastTarget, WsOnlineConnection, WsPresenceResult, WsRoomMember } from './ws-broadcast.types.js';
 import { WsBroadcastMetrics } from '../telemetry/ws-broadcast.metrics.js';
 import { WsLocalRegistry } from './ws-local.registry.js';
+import { WsHistoryMetrics } from '../telemetry/ws-history.metrics.js';
+import { frameText } from './ws-room.history.js';
+import { WsRoomStreams } from './ws-room.streams.js';
 
 type Publish = (audience: WsBroadcastAudience, target: string | undefined, event: string, data: unknown) => number;
 
@@ -60,6 +64,8 @@ export class WsBroadcaster implements OnModuleInit, OnApplicationShutdown {
   private readonly registry = new WsLocalRegistry();
   private readonly bus: RedisBroadcastBus | undefined;
   private readonly presence: RedisPresence | undefined;
+  /** Numbered, kept, recoverable room broadcasts: with `broadcast.history` only. */
+  private readonly streams: WsRoomStreams | undefined;
   private readonly boundPublish: Publish = (audience, target, event, data) => this.publish(audience, target, event, data);
   private readonly all: WsBroadcastTarget = new Target(this.boundPublish, 'all', undefined);
 
@@ -69,15 +75,29 @@ export class WsBroadcaster implements OnModuleInit, OnApplicationShutdown {
     private readonly log: WsLogger,
     private readonly cls: ClsService,
     private readonly metrics: WsBroadcastMetrics,
+    historyMetrics: WsHistoryMetrics,
+    dispatcher: WsMessageDispatcher,
   ) {
-    const { instanceId, redis } = options.broadcast;
+    const { instanceId, redis, history } = options.broadcast;
     this.instanceId = instanceId;
     if (redis) {
       this.bus = new RedisBroadcastBus(redis, instanceId, log, metrics, {
         envelope: (text) => this.receive(text),
-        up: () => void this.presence?.resync(),
+        up: () => {
+          void this.presence?.resync();
+          this.streams?.resync();
+        },
       });
       this.presence = new RedisPresence(redis, instanceId, this.registry, this.bus, metrics, log);
+    }
+    if (history) {
+      const streams = new WsRoomStreams(history, this.bus, redis?.keyPrefix ?? '', this.registry, sender, this.tracer, log, historyMetrics, options.propagateToClient);
+      this.streams = streams;
+      // A client that saw a jump in a room's offsets asks for the gap; only a member may.
+      dispatcher.handleLibraryEvent(WS_ROOM_EVENTS.recover, (state, data) => {
+        const asked = readRoomPosition(data);
+        if (asked && this.registry.roomsOf(state).has(asked.room)) streams.recovery.start(state, asked.room, asked);
+      });
     }
   }
 
@@ -90,14 +110,24 @@ export class WsBroadcaster implements OnModuleInit, OnApplicationShutdown {
   async onApplicationShutdown(): Promise<void> {
     await this.presence?.stop();
     await this.bus?.stop();
+    this.streams?.stop();
   }
 
-  /** Adds `socket` to `room`. Sockets leave all rooms when they close. */
+  /**
+   * Adds `socket` to `room`. Sockets leave all rooms when they close. With
+   * `broadcast.history`, the client is then told the room's position, or, when the
+   * message being handled carries `meta.recover` for this room (a client library
+   * re-joining after a reconnect), sent what it missed first.
+   */
   join(socket: unknown, room: string): void {
     const state = this.stateOf(socket);
     // A closed connection has left every room for good: joining it would leak it.
     if (state.closed) return;
     if (this.registry.join(state, room)) this.presence?.joined(state, room);
+    if (this.streams) {
+      const asked = currentWsStore(this.cls)?.[WS_MESSAGE_CONTEXT]?.recover;
+      this.streams.joined(state, room, asked?.room === room ? asked : undefined);
+    }
   }
 
   /** Removes `socket` from `room`. */
@@ -163,6 +193,7 @@ export class WsBroadcaster implements OnModuleInit, OnApplicationShutdown {
   untrack(state: WsConnectionState): void {
     const rooms = this.registry.remove(state);
     this.presence?.closed(state, rooms);
+    this.streams?.recovery.forget(state);
   }
 
   private publish(audience: WsBroadcastAudience, target: string | undefined, event: string, data: unknown): number {
@@ -182,12 +213,13 @@ export class WsBroadcaster implements OnModuleInit, OnApplicationShutdown {
         const traceId = chooseTraceId(spanContext, store?.[WS_MESSAGE_CONTEXT], store?.[WS_CONNECTION_CONTEXT]);
         const meta: WsFrameMeta = {};
         if (this.options.propagateToClient && traceId) meta.traceId = traceId;
-        const text = jsonFrameText(event, data, meta);
-        const delivered = this.deliver(audience, target, { kind: 'event', event, data, meta, text });
-        span.setAttribute(A.messagingBatchCount, delivered);
+        const streamed = this.streams !== undefined && audience === 'room';
+        const text = streamed ? '' : jsonFrameText(event, data, meta);
+        let delivered = streamed ? 0 : this.deliver(audience, target, { kind: 'event', event, data, meta, text });
+        let header: WsEnvelopeHeader | undefined;
         if (this.bus) {
           // Undefined fields are left out by JSON.stringify.
-          const header: WsEnvelopeHeader = {
+          header = {
             v: 1,
             id: randomUUID(),
             origin: this.instanceId,
@@ -199,8 +231,10 @@ export class WsBroadcaster implements OnModuleInit, OnApplicationShutdown {
             publishedAt: Date.now(),
           };
           span.setAttribute(A.messagingMessageId, header.id);
-          this.bus.publish(encodeEnvelope(header, text));
+          if (!streamed) this.bus.publish(encodeEnvelope(header, text));
         }
+        if (streamed) delivered = this.streams!.publish(target!, event, data, meta, valid ? formatTraceparent(spanContext) : undefined, header);
+        span.setAttribute(A.messagingBatchCount, delivered);
         this.logDelivery(event, audience === 'room' ? target : undefined, delivered, spanContext, traceId, undefined);
         return delivered;
       } finally {
@@ -217,15 +251,21 @@ export class WsBroadcaster implements OnModuleInit, OnApplicationShutdown {
       this.log.logger.warn({ [F.instanceId]: this.instanceId, [F.backend]: 'redis' }, WS_LOG_MESSAGES.broadcastEnvelopeRejected);
       return;
     }
-    const { header: h, frame } = envelope;
-    if (h.origin === this.instanceId) return;
-    this.metrics.received.inc();
+    const { header: h, frame, position } = envelope;
+    // A numbered broadcast was not delivered by its publisher: every instance delivers it from here, in the stream's order.
+    const own = h.origin === this.instanceId;
+    if (own && !position) return;
     const lagMs = Math.max(0, Date.now() - h.publishedAt);
-    this.metrics.lag.observe(lagMs / 1000);
+    if (!own) {
+      this.metrics.received.inc();
+      this.metrics.lag.observe(lagMs / 1000);
+    }
     // Written before a stall and run after it: late enough to be worse than nothing.
     const staleAfterMs = this.options.broadcast.redis?.staleAfterMs ?? 0;
     if (staleAfterMs > 0 && lagMs > staleAfterMs) {
       this.metrics.failed('stale');
+      // Members of a room with a history ask for it when they want it: it stays recoverable.
+      if (position && h.audience === 'room') this.streams?.dropped(h.target!, position);
       return;
     }
     const parent = parseTraceparent(h.traceparent);
@@ -251,11 +291,20 @@ export class WsBroadcaster implements OnModuleInit, OnApplicationShutdown {
     otelContext.with(trace.setSpan(parentContext, span), () => {
       try {
         // The frame text as published: ws recipients get it as is, others decode it once.
-        const delivered = this.deliver(h.audience, h.target, { kind: 'event', event: h.event, meta: undefined, text: frame });
+        // A numbered one is the body without meta: its meta (position, trace id) is added here.
+        let delivered: number;
+        if (position && h.audience === 'room') {
+          const traceId = this.options.propagateToClient ? (parent?.traceId ?? h.traceId) : undefined;
+          delivered = this.streams
+            ? this.streams.receive(h.target!, h.event, frame, position, traceId)
+            : this.deliver('room', h.target, { kind: 'event', event: h.event, meta: undefined, text: frameText(frame, { traceId, room: h.target, ...position }) });
+        } else {
+          delivered = this.deliver(h.audience, h.target, { kind: 'event', event: h.event, meta: undefined, text: frame });
+        }
         span.setAttribute(A.messagingBatchCount, delivered);
         // Without a recording SDK, the line still carries the publisher's trace id.
         const publisherTraceId = parent?.traceId ?? h.traceId;
-        this.logDelivery(h.event, h.audience === 'room' ? h.target : undefined, delivered, span.spanContext(), publisherTraceId, { origin: h.origin, lagMs });
+        this.logDelivery(h.event, h.audience === 'room' ? h.target : undefined, delivered, span.spanContext(), publisherTraceId, own ? undefined : { origin: h.origin, lagMs });
       } finally {
         span.end();
       }

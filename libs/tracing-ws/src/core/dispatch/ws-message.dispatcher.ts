@@ -10,7 +10,7 @@ import { WS_EVENT_LABELS, WS_LOG_FIELDS as F, WS_LOG_MESSAGES, WS_SPAN_ATTRIBUTE
 import { RESOLVED_OPTIONS, TRACER_NAME } from '../model/tracing-ws.tokens.js';
 import { currentWsStore, type WsClsStore } from '../model/ws-cls.store.js';
 import type { WsMessageContext } from '../model/ws-connection.context.js';
-import { WS_ERROR_CODES, type WsFrameMeta } from '../model/ws-protocol.js';
+import { readRoomPosition, WS_ERROR_CODES, type WsFrameMeta, type WsRoomPosition } from '../model/ws-protocol.js';
 import type { WsAck } from '../model/ws-transport.js';
 import type { ResolvedTracingWsOptions } from '../options/tracing-ws.options.js';
 import { WsAbusePolicy } from '../policy/ws-abuse.policy.js';
@@ -39,6 +39,7 @@ class InFlightMessage implements WsMessageContext {
     readonly payloadText: string | undefined,
     /** The acknowledgement the client asked for (socket.io), if any. */
     readonly ack: WsAck | undefined,
+    readonly recover: WsRoomPosition | undefined,
   ) {}
 }
 
@@ -51,16 +52,20 @@ export interface WsTextFrame {
 interface FrameMeta {
   readonly traceparent: unknown;
   readonly id: string | undefined;
+  readonly recover: WsRoomPosition | undefined;
 }
+
+/** A frame the library handles itself (not a gateway handler): the room recovery requests. */
+export type WsLibraryEventHandler = (state: WsConnectionState, data: unknown) => void;
 
 const MAX_MESSAGE_ID = 128;
 const NO_ACK = Object.freeze({ passed: false, handledManually: false });
 
 function readMeta(meta: unknown): FrameMeta | undefined {
   if (typeof meta !== 'object' || meta === null) return undefined;
-  const { traceparent, id } = meta as Record<string, unknown>;
+  const { traceparent, id, recover } = meta as Record<string, unknown>;
   const safeId = typeof id === 'string' && id.length <= MAX_MESSAGE_ID ? id : typeof id === 'number' && Number.isFinite(id) ? String(id) : undefined;
-  return { traceparent, id: safeId };
+  return { traceparent, id: safeId, recover: recover === undefined ? undefined : readRoomPosition(recover) };
 }
 
 /**
@@ -77,6 +82,7 @@ function readMeta(meta: unknown): FrameMeta | undefined {
 @Injectable()
 export class WsMessageDispatcher {
   private readonly tracer: Tracer = trace.getTracer(TRACER_NAME);
+  private readonly libraryEvents = new Map<string, WsLibraryEventHandler>();
 
   constructor(
     @Inject(RESOLVED_OPTIONS) private readonly options: ResolvedTracingWsOptions,
@@ -105,6 +111,15 @@ export class WsMessageDispatcher {
   }
 
   /**
+   * Makes `event` a frame the library answers itself on every connection (admitted and
+   * rate-limited like any frame, but no gateway handler, span or reply): the broadcaster's
+   * recovery requests. Internal.
+   */
+  handleLibraryEvent(event: string, handler: WsLibraryEventHandler): void {
+    this.libraryEvents.set(event, handler);
+  }
+
+  /**
    * Handles one frame of `size` bytes: `content` is its text, decoded only once
    * the frame is admitted, or `undefined` for a binary frame (refused: the
    * protocol is JSON text). Never throws.
@@ -125,6 +140,10 @@ export class WsMessageDispatcher {
     const { event, data: payload, meta } = frame as { event: string; data?: unknown; meta?: unknown };
     const entry = state.handlers.get(event);
     const parsedMeta = readMeta(meta);
+    if (!entry && this.libraryEvents.size > 0) {
+      const own = this.libraryEvents.get(event);
+      if (own) return own(state, payload);
+    }
     if (!entry) return this.refuse(state, WS_EVENT_LABELS.unknown, 'Unknown event', parsedMeta?.id);
     entry.metrics.received.inc();
     this.dispatch(state, entry, event, payload, parsedMeta, size, this.options.logPayloadMaxLength > 0 ? text : undefined, undefined);
@@ -140,6 +159,10 @@ export class WsMessageDispatcher {
     if (!this.admit(state, size, ack)) return;
     const meta = readMeta(rawMeta);
     const entry = state.handlers.get(event);
+    if (!entry && this.libraryEvents.size > 0) {
+      const own = this.libraryEvents.get(event);
+      if (own) return own(state, data);
+    }
     if (!entry) return this.refuse(state, WS_EVENT_LABELS.unknown, 'Unknown event', meta?.id, ack);
     entry.metrics.received.inc();
     this.dispatch(state, entry, event, data, meta, size, this.options.logPayloadMaxLength > 0 ? payloadTextOf(data) : undefined, ack);
@@ -209,7 +232,7 @@ export class WsMessageDispatcher {
       if (this.options.onMessageSpan) runMessageSpanHook(this.options.onMessageSpan, this.log.logger, span, event, payload, state.context);
     }
     const spanContext = span.spanContext();
-    const message = new InFlightMessage(event, meta?.id, chooseTraceId(spanContext, undefined, state.context), spanContext.spanId, span, state, payloadText, ack);
+    const message = new InFlightMessage(event, meta?.id, chooseTraceId(spanContext, undefined, state.context), spanContext.spanId, span, state, payloadText, ack, meta?.recover);
     const store: WsClsStore = { [WS_CONNECTION_CONTEXT]: state.context, [WS_MESSAGE_CONTEXT]: message };
     this.admission.messageStarted();
     this.cls.runWith(store, () => otelContext.with(new MessageSpanContext(parent, span), () => void this.run(message, entry, payload)));

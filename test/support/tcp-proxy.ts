@@ -7,18 +7,23 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
  */
 export class TcpProxy {
   blocked = false;
+  /** Where new connections go (switch it to move a client to another instance at its next reconnect). */
+  target: number;
   private readonly pairs = new Set<[Socket, Socket]>();
 
   private constructor(
     private readonly server: Server,
     readonly port: number,
-  ) {}
+    target: number,
+  ) {
+    this.target = target;
+  }
 
   static async start(targetPort: number): Promise<TcpProxy> {
     let proxy: TcpProxy | undefined;
     const server = createServer((client) => {
       if (!proxy || proxy.blocked) return void client.resetAndDestroy();
-      const upstream = connect(targetPort, '127.0.0.1');
+      const upstream = connect(proxy.target, '127.0.0.1');
       const pair: [Socket, Socket] = [client, upstream];
       proxy.pairs.add(pair);
       const drop = (): void => {
@@ -33,7 +38,7 @@ export class TcpProxy {
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const address = server.address();
-    proxy = new TcpProxy(server, typeof address === 'object' && address ? address.port : 0);
+    proxy = new TcpProxy(server, typeof address === 'object' && address ? address.port : 0, targetPort);
     return proxy;
   }
 

@@ -47,6 +47,7 @@ export class RedisBroadcastBus {
   private stopping = false;
   private inFlight = 0;
   private pinger: NodeJS.Timeout | undefined;
+  private upWaiters: Array<() => void> = [];
   private readonly onPublished = (): void => {
     this.inFlight--;
     this.metrics.published.inc();
@@ -75,6 +76,20 @@ export class RedisBroadcastBus {
   /** The publishing connection, when it is ready for commands. */
   get client(): Redis | undefined {
     return this.pubReady ? this.pub : undefined;
+  }
+
+  /**
+   * The publishing connection once the bus is up, waiting at most `timeoutMs` for it (an
+   * instance that just started, or Redis coming back); `undefined` if it is not up by then.
+   */
+  async clientWithin(timeoutMs: number): Promise<Redis | undefined> {
+    if (!this.up && !this.stopping) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, timeoutMs);
+        this.upWaiters.push(() => (clearTimeout(timer), resolve()));
+      });
+    }
+    return this.up ? this.pub : undefined;
   }
 
   /** Opens both connections; resolves at once, whether Redis answers or not. */
@@ -192,6 +207,7 @@ export class RedisBroadcastBus {
   private update(): void {
     const up = this.up;
     this.metrics.backendUp.set(up ? 1 : 0);
+    if (up && this.upWaiters.length > 0) for (const resolve of this.upWaiters.splice(0)) resolve();
     if (up && this.reported !== 'up') {
       this.reported = 'up';
       this.log.logger.info({ [F.backend]: 'redis', [F.instanceId]: this.instanceId }, WS_LOG_MESSAGES.broadcastBackendUp);

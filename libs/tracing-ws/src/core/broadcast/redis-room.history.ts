@@ -10,6 +10,8 @@ type HistorySettings = NonNullable<ResolvedTracingWsOptions['broadcast']['histor
 
 /** A room's position outlives its entries by this much, so a client that missed nothing still recovers after a long wait. */
 const POSITION_TTL_MS = 24 * 60 * 60 * 1000;
+/** A recovery asked of an instance still connecting to Redis (just restarted) waits this long for it. */
+const READY_WAIT_MS = 2000;
 
 /** The scripts as ioredis commands (EVALSHA, with EVAL when Redis does not know the script yet). */
 interface HistoryCommands {
@@ -45,7 +47,7 @@ export class RedisRoomHistory implements WsRoomHistory {
   }
 
   async read(room: string, after: number): Promise<WsHistoryRead> {
-    const pub = this.bus.client;
+    const pub = await this.bus.clientWithin(READY_WAIT_MS);
     if (!pub) throw new Error('Redis is unavailable');
     const [stream, position] = historyKeys(this.keyPrefix, room);
     // MAXLEN ~ may keep somewhat more than `size`: read enough to see the whole gap or know it is too long.
@@ -56,7 +58,7 @@ export class RedisRoomHistory implements WsRoomHistory {
 
   /** The room's position only (a fresh join). */
   async position(room: string): Promise<{ epoch: string; offset: number }> {
-    const pub = this.bus.client;
+    const pub = await this.bus.clientWithin(READY_WAIT_MS);
     if (!pub) throw new Error('Redis is unavailable');
     const [stream, position] = historyKeys(this.keyPrefix, room);
     const [epoch, head] = (await commands(pub).tracingWsRead(stream, position, 0, 0)) as [string | null, number];

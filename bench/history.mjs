@@ -112,7 +112,8 @@ async function main() {
 }
 
 async function measure(mode, redisUrl, subs, burst) {
-  const child = fork(new URL(import.meta.url).pathname, ['server', mode], { env: { ...process.env, ...(redisUrl ? { REDIS_URL: redisUrl } : {}) } });
+  // The server's log lines are not wanted here (and must not block on a full pipe).
+  const child = fork(new URL(import.meta.url).pathname, ['server', mode], { env: { ...process.env, ...(redisUrl ? { REDIS_URL: redisUrl } : {}) }, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] });
   const port = await new Promise((resolve) => child.once('message', (m) => resolve(m.port)));
   const command = (msg) => new Promise((resolve) => (child.once('message', resolve), child.send(msg)));
   const sockets = [];
@@ -136,13 +137,14 @@ async function measure(mode, redisUrl, subs, burst) {
   // Warm-up, then the measured burst.
   await command({ cmd: 'burst', n: 2000 });
   while (counts.some((c) => c < 2000)) await new Promise((r) => setTimeout(r, 5));
+  // Latency first, on an idle server; then the measured burst.
+  await command({ cmd: 'paced', n: 2000, rate: 1000 });
+  await new Promise((r) => setTimeout(r, 200));
   counts = sockets.map(() => 0);
   const started = now();
   await command({ cmd: 'burst', n: burst });
   while (counts.some((c) => c < burst)) await new Promise((r) => setImmediate(r));
   const throughput = (burst * subs) / ((now() - started) / 1000);
-  await command({ cmd: 'paced', n: 2000, rate: 1000 });
-  await new Promise((r) => setTimeout(r, 200));
   const sorted = latencies.sort((a, b) => a - b);
   for (const ws of sockets) ws.terminate();
   child.kill('SIGKILL');

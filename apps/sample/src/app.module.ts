@@ -54,7 +54,11 @@ class AuthModule {}
         // One address cannot take every connection slot (issue of a shared host: raise it, or trust the proxy).
         maxConnectionsPerIp: config.maxConnectionsPerIp,
         // Several instances behind a load balancer share rooms through Redis.
-        ...(config.redisUrl ? { broadcast: { redis: { url: config.redisUrl, presenceTtlMs: config.redisPresenceTtlMs } } } : {}),
+        // A room history, so that a page that was away shows the messages sent meanwhile.
+        broadcast: {
+          ...(config.redisUrl ? { redis: { url: config.redisUrl, presenceTtlMs: config.redisPresenceTtlMs } } : {}),
+          ...(config.historySize > 0 ? { history: { size: config.historySize } } : {}),
+        },
       }),
     }),
   ],

@@ -54,10 +54,11 @@ class AuthModule {}
         // One address cannot take every connection slot (issue of a shared host: raise it, or trust the proxy).
         maxConnectionsPerIp: config.maxConnectionsPerIp,
         // Several instances behind a load balancer share rooms through Redis.
-        // A room history, so that a page that was away shows the messages sent meanwhile.
+        // A room history, so that a page that was away shows the messages sent meanwhile
+        // (the ws page recovers through @tracing-ws/client; the socket.io page does not track positions).
         broadcast: {
           ...(config.redisUrl ? { redis: { url: config.redisUrl, presenceTtlMs: config.redisPresenceTtlMs } } : {}),
-          ...(config.historySize > 0 ? { history: { size: config.historySize } } : {}),
+          ...(config.historySize > 0 && config.transport !== 'socket.io' ? { history: { size: config.historySize } } : {}),
         },
       }),
     }),

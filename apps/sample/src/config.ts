@@ -32,6 +32,7 @@ export interface SampleConfig {
    * `HISTORY_SIZE` (default 100): messages kept per room, so that a page that lost its
    * connection (or reconnects to another instance after a restart) shows what was said
    * meanwhile, marked recovered (in memory, or in Redis with `REDIS_URL`). 0: no history.
+   * Not with `TRANSPORT=socket.io`, whose page does not recover.
    */
   historySize: number;
   /**

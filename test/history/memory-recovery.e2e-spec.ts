@@ -1,6 +1,5 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { SpanKind } from '@opentelemetry/api';
-import { WsBroadcaster } from '@tracing-ws/nestjs';
 import { logs, startApp, type TestApp } from '../support/app.js';
 import { metricValue } from '../support/metrics.js';
 import { TestTelemetry } from '../support/otel.js';

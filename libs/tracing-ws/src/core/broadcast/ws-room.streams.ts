@@ -34,7 +34,7 @@ export class WsRoomStreams {
 
   constructor(
     settings: HistorySettings,
-    private readonly bus: RedisBroadcastBus | undefined,
+    bus: RedisBroadcastBus | undefined,
     keyPrefix: string,
     private readonly registry: WsLocalRegistry,
     private readonly sender: WsFrameSender,

@@ -151,17 +151,7 @@ export class RedisBroadcastBus {
    * answer in time, outcome unknown), never thrown.
    */
   publish(text: string): void {
-    if (!this.pubReady || !this.pub) {
-      this.metrics.failed('publish');
-      return;
-    }
-    // ioredis has no bound on its command queue: the library keeps one.
-    if (this.inFlight >= this.settings.maxInFlightPublishes) {
-      this.metrics.failed('backlog');
-      return;
-    }
-    this.inFlight++;
-    this.pub.publish(this.channel, text).then(this.onPublished, this.onPublishFailed);
+    this.send((pub) => pub.publish(this.channel, text), this.pubReady);
   }
 
   /**
@@ -172,10 +162,15 @@ export class RedisBroadcastBus {
    */
   publishWith(command: (pub: Redis) => Promise<unknown>): boolean {
     // Both connections: a numbered broadcast reaches local members only through the subscription.
-    if (!this.up || !this.pub) {
+    return this.send(command, this.up);
+  }
+
+  private send(command: (pub: Redis) => Promise<unknown>, ready: boolean): boolean {
+    if (!ready || !this.pub) {
       this.metrics.failed('publish');
       return false;
     }
+    // ioredis has no bound on its command queue: the library keeps one.
     if (this.inFlight >= this.settings.maxInFlightPublishes) {
       this.metrics.failed('backlog');
       return false;

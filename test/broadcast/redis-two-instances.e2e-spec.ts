@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, expect, it } from '@jest/globals';
 import { SpanKind } from '@opentelemetry/api';
 import { SubscribeMessage, WebSocketGateway } from '@nestjs/websockets';
-import { TracedGateway, WsBroadcaster, type TracingWsModuleOptions } from '@tracing-ws/nestjs';
+import { TracedGateway, WsBroadcaster, WsContextService, type TracingWsModuleOptions } from '@tracing-ws/nestjs';
 import { Redis } from 'ioredis';
 import { RoomsController } from '../../apps/sample/src/chat/rooms.controller.js';
 import { logs, startApp, type TestApp } from '../support/app.js';
@@ -15,7 +15,20 @@ import type { Health, Members } from '../support/sample-api.js';
 @TracedGateway()
 @WebSocketGateway({ path: '/chat' })
 class ScaleGateway {
-  constructor(private readonly broadcaster: WsBroadcaster) {}
+  constructor(
+    private readonly broadcaster: WsBroadcaster,
+    private readonly context: WsContextService,
+  ) {}
+
+  @SubscribeMessage('whoami')
+  whoami() {
+    return { event: 'whoami', data: { connectionId: this.context.connectionId } };
+  }
+
+  @SubscribeMessage('poke')
+  poke(_socket: unknown, data: { connectionId: string; text: string }) {
+    return { event: 'sent', data: { delivered: this.broadcaster.toConnection(data.connectionId).emit('poked', { text: data.text }) } };
+  }
 
   @SubscribeMessage('join')
   join(socket: unknown, data: { room: string }) {
@@ -135,6 +148,34 @@ describeWithRedis('WsBroadcaster over Redis: two instances in one process', () =
     for (const s of [onA, onB, other, sender]) await s.next((f) => f.event === 'shout' && f.data.text === 'barrier');
     expect(other.frames.filter((f) => f.event === 'dm')).toEqual([]);
     for (const s of [onA, onB, other, sender]) expect(count(s, 'shout', 'all hands')).toBe(0);
+  });
+
+  it('pushes to one connection held by the other instance, once, in the publisher\'s trace; a local one is not published', async () => {
+    const target = await client(b, 'gina');
+    const local = await client(a, 'hal');
+    const sender = await client(a, 'ivan');
+    const targetId = ((await target.request('whoami', null, 'whoami')).data as { connectionId: string }).connectionId;
+    const localId = ((await local.request('whoami', null, 'whoami')).data as { connectionId: string }).connectionId;
+
+    expect((await sender.request('poke', { connectionId: targetId, text: 'remote' }, 'sent')).data).toEqual({ delivered: 0 });
+    const poked = await target.next((f) => f.event === 'poked' && f.data.text === 'remote');
+    const traceId = poked.meta?.traceId;
+    const send = await telemetry.waitForSpan((s) => s.name === 'send poked' && s.spanContext().traceId === traceId);
+    const deliver = await telemetry.waitForSpan((s) => s.name === 'process poked' && s.spanContext().traceId === traceId);
+    expect(send.kind).toBe(SpanKind.PRODUCER);
+    expect(deliver.parentSpanContext?.spanId).toBe(send.spanContext().spanId);
+    expect(deliver.attributes).toMatchObject({ 'messaging.batch.message_count': 1, 'ws.broadcast.instance_id': 'inst-b', 'ws.broadcast.origin_instance_id': 'inst-a' });
+
+    const published = metricValue(await a.metrics(), 'ws_broadcast_published_total');
+    expect((await sender.request('poke', { connectionId: localId, text: 'here' }, 'sent')).data).toEqual({ delivered: 1 });
+    await local.next((f) => f.event === 'poked' && f.data.text === 'here');
+    const here = telemetry.spans().find((s) => s.name === 'send poked' && s.attributes['messaging.batch.message_count'] === 1);
+    expect(here?.attributes['messaging.message.id']).toBeUndefined();
+    expect(metricValue(await a.metrics(), 'ws_broadcast_published_total')).toBe(published);
+    // Barrier: a later publication from A reaches B, and the remote poke arrived only once.
+    await sender.request('shout', { text: 'after-pokes' }, 'sent');
+    await target.next((f) => f.event === 'shout' && f.data.text === 'after-pokes');
+    expect(target.frames.filter((f) => f.event === 'poked')).toEqual([]);
   });
 
   it("delivers on the other instance in a span and log lines of the publisher's trace", async () => {

@@ -32,6 +32,7 @@ export const ioHarness: TransportHarness = {
     const t = await startApp({
       gateways: setup.gateways,
       providers: setup.providers,
+      controllers: setup.controllers,
       tracing: setup.options ?? {},
       metricsController: TracingWsMetricsController,
       adapter: (app) => new TracingIoAdapter(app),
@@ -39,6 +40,7 @@ export const ioHarness: TransportHarness = {
     let closing: Promise<void> | undefined;
     const app: HarnessApp = {
       connect: (options) => connectIo(t.httpUrl, options),
+      httpUrl: t.httpUrl,
       get: <T>(token: Type<T>): T => t.app.get(token),
       gatewayLabels: { path: '/', transport: 'socket.io' },
       metrics: (accept) => t.metrics(accept),

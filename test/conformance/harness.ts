@@ -28,6 +28,8 @@ export interface HarnessSetup {
   gateways: Type[];
   /** Other providers (services the gateways inject). */
   providers?: Type[];
+  /** HTTP controllers of the app (e.g. an endpoint that pushes to sockets). */
+  controllers?: Type[];
   /** Options of TracingWsModule.forRoot. */
   options?: TracingWsModuleOptions;
 }
@@ -36,6 +38,8 @@ export interface HarnessSetup {
 export interface HarnessApp {
   /** Opens a connection to the conformance gateway; resolves with the accepted connection or the refusal. */
   connect(options?: HarnessConnectOptions): Promise<HarnessConnection>;
+  /** `http://127.0.0.1:<port>`: the app's HTTP server (controllers, `/metrics`). */
+  readonly httpUrl: string;
   /** A provider of the app (e.g. a service the test coordinates with). */
   get<T>(token: Type<T>): T;
   /** Labels that identify the conformance gateway on every `ws_*` series (ws: `{ path }`). */

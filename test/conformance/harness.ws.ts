@@ -24,6 +24,7 @@ export const wsHarness: TransportHarness = {
     const t = await startApp({
       gateways: setup.gateways,
       providers: setup.providers,
+      controllers: setup.controllers,
       tracing: setup.options ?? {},
       metricsController: TracingWsMetricsController,
       adapter: (app) => new TracingWsAdapter(app),
@@ -31,6 +32,7 @@ export const wsHarness: TransportHarness = {
     let closing: Promise<void> | undefined;
     const app: HarnessApp = {
       connect: (options) => connectWs(t.wsUrl, options),
+      httpUrl: t.httpUrl,
       get: <T>(token: Type<T>): T => t.app.get(token),
       gatewayLabels: { path: CONFORMANCE_PATH, transport: 'ws' },
       metrics: (accept) => t.metrics(accept),

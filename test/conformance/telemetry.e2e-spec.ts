@@ -54,6 +54,7 @@ describe.each(TRANSPORTS)('telemetry over $name', (harness) => {
           'messaging.destination.name': 'echo',
           'messaging.message.id': `e-${i}`,
           'ws.connection.id': connected.connection_id,
+          'ws.path': app.gatewayLabels.path,
           'enduser.id': 'alice',
         });
         expect(span.links.map((l) => l.context.spanId)).toEqual([handshake.spanContext().spanId]);

@@ -96,6 +96,7 @@ describe('WsTracingInterceptor on a stock IoAdapter (@nestjs/platform-socket.io)
       'messaging.destination.name': 'whoami',
       'ws.connection.id': first.before.connectionId,
       'ws.connection.trace_id': CLIENT_TRACE,
+      'ws.path': '/byo',
     });
     // Trace mode `message`: a trace of its own, linked to the client's span of the connection.
     expect(span.links.map((l) => [l.context.traceId, l.context.spanId])).toEqual([[CLIENT_TRACE, CLIENT_SPAN]]);

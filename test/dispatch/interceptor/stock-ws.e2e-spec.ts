@@ -52,6 +52,7 @@ describe('WsTracingInterceptor on a stock WsAdapter (@nestjs/platform-ws)', () =
         'messaging.destination.name': 'whoami',
         'ws.connection.id': seen.before.connectionId,
         'ws.connection.trace_id': seen.before.connectionTraceId,
+        'ws.path': '/byo',
       });
       expect(span.status.code).toBe(SpanStatusCode.UNSET);
     } finally {

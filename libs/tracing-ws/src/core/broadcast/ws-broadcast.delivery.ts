@@ -106,7 +106,14 @@ export class WsBroadcastDelivery {
 
   /** Writes `frame` to the local sockets of the audience; walks only the recipients. */
   deliver(audience: WsBroadcastAudience, target: string | undefined, frame: WsOutgoingFrame & { kind: 'event' }): number {
-    const recipients = audience === 'all' ? this.registry.connections : audience === 'room' ? this.registry.room(target!) : this.registry.user(target!);
+    const recipients =
+      audience === 'all'
+        ? this.registry.connections
+        : audience === 'room'
+          ? this.registry.room(target!)
+          : audience === 'user'
+            ? this.registry.user(target!)
+            : this.registry.connection(target!);
     let delivered = 0;
     for (const state of recipients) if (this.sender.send(state, frame, frame.event, true)) delivered++;
     return delivered;

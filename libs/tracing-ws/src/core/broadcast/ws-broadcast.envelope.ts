@@ -13,7 +13,7 @@ export interface WsEnvelopeHeader {
   /** Instance that published it; that instance has already delivered it locally. */
   readonly origin: string;
   readonly audience: WsBroadcastAudience;
-  /** Room name (`audience: 'room'`) or user id (`audience: 'user'`). */
+  /** Room name (`audience: 'room'`), user id (`audience: 'user'`) or connection id (`audience: 'connection'`). */
   readonly target?: string;
   readonly event: string;
   /** W3C traceparent of the publisher's `send <event>` span. */
@@ -87,5 +87,5 @@ export function isPublication(h: unknown): h is WsPublication {
 function isHeader(h: unknown): h is WsEnvelopeHeader {
   if (!isPublication(h)) return false;
   const x = h as unknown as Record<string, unknown>;
-  return x.audience === 'all' || ((x.audience === 'room' || x.audience === 'user') && typeof x.target === 'string');
+  return x.audience === 'all' || ((x.audience === 'room' || x.audience === 'user' || x.audience === 'connection') && typeof x.target === 'string');
 }

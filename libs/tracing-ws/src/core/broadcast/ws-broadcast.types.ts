@@ -40,4 +40,4 @@ export interface WsPresenceResult<T> {
 }
 
 /** Who a broadcast is for. */
-export type WsBroadcastAudience = 'room' | 'user' | 'all';
+export type WsBroadcastAudience = 'room' | 'user' | 'connection' | 'all';

@@ -10,10 +10,12 @@ export class WsLocalRegistry {
   readonly connections = new Set<WsConnectionState>();
   private readonly rooms = new Map<string, Set<WsConnectionState>>();
   private readonly users = new Map<string, Set<WsConnectionState>>();
+  private readonly byId = new Map<string, ReadonlySet<WsConnectionState>>();
   private readonly memberships = new WeakMap<WsConnectionState, Set<string>>();
 
   add(state: WsConnectionState): void {
     this.connections.add(state);
+    this.byId.set(state.context.connectionId, new Set([state]));
     const userId = state.context.user?.id;
     if (userId !== undefined) addTo(this.users, userId, state);
   }
@@ -21,6 +23,7 @@ export class WsLocalRegistry {
   /** Forgets `state`; returns the rooms it was in. */
   remove(state: WsConnectionState): string[] {
     this.connections.delete(state);
+    this.byId.delete(state.context.connectionId);
     const userId = state.context.user?.id;
     if (userId !== undefined) deleteFrom(this.users, userId, state);
     const rooms = [...(this.memberships.get(state) ?? [])];
@@ -55,6 +58,11 @@ export class WsLocalRegistry {
 
   user(userId: string): ReadonlySet<WsConnectionState> {
     return this.users.get(userId) ?? EMPTY;
+  }
+
+  /** The connection with id `connectionId`, as a set of zero or one, like the other audiences. */
+  connection(connectionId: string): ReadonlySet<WsConnectionState> {
+    return this.byId.get(connectionId) ?? EMPTY;
   }
 
   /** Every room with at least one local member. */

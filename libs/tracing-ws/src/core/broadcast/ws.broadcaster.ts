@@ -179,6 +179,20 @@ export class WsBroadcaster implements OnModuleInit, OnApplicationShutdown {
     return new Target(this.boundPublish, 'user', userId);
   }
 
+  /**
+   * One connection, by its id (`WsContextService.connectionId`, `online()`, a
+   * log line's `connection_id`), on whichever instance holds it: the traced way
+   * to push to one socket from a handler, a service, a timer or an HTTP request.
+   * A frame written with the raw socket (`socket.send`, `client.emit`) bypasses
+   * the library: no span, no `meta.traceId`, no metrics.
+   *
+   * @example
+   * this.broadcaster.toConnection(this.context.connectionId).emit('progress', { done: 40 });
+   */
+  toConnection(connectionId: string): WsBroadcastTarget {
+    return new Target(this.boundPublish, 'connection', connectionId);
+  }
+
   /** Every open socket, on every instance. */
   toAll(): WsBroadcastTarget {
     return this.all;
@@ -218,7 +232,8 @@ export class WsBroadcaster implements OnModuleInit, OnApplicationShutdown {
         const text = streamed ? '' : jsonFrameText(event, data, meta);
         let delivered = streamed ? 0 : this.delivery.deliver(audience, target, { kind: 'event', event, data, meta, text });
         let header: WsEnvelopeHeader | undefined;
-        if (this.bus) {
+        // A connection lives on one instance: found here, nobody else needs the publication.
+        if (this.bus && !(audience === 'connection' && delivered > 0)) {
           // Undefined fields are left out by JSON.stringify.
           header = {
             v: 1,

@@ -158,6 +158,7 @@ export class WsForeignConnections {
         [A.messagingOperationName]: 'process',
         [A.connectionId]: context.connectionId,
         [A.connectionTraceId]: context.traceId,
+        [A.path]: context.path,
       }),
     };
   }

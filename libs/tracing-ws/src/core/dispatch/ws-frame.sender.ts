@@ -42,7 +42,9 @@ export class WsFrameSender {
     state.messagesOut++;
     state.bytesOut += size;
     state.metrics.sizeOut.observe(size);
-    state.metrics.event(label).sent.inc();
+    const event = state.metrics.event(label);
+    event.sent.inc();
+    event.bytesSent.inc(size);
     this.backpressure.afterSend(state);
     return true;
   }

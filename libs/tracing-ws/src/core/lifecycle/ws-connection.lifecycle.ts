@@ -86,6 +86,7 @@ export class WsConnectionLifecycle {
         ...(handshake.peer.port !== undefined ? { [A.networkPeerPort]: handshake.peer.port } : {}),
         [A.connectionId]: context.connectionId,
         [A.connectionTraceId]: context.traceId,
+        [A.path]: context.path,
       }),
       handshakeLinks: trace.isSpanContextValid(handshakeSpanContext) ? [{ context: handshakeSpanContext, attributes: HANDSHAKE_LINK_ATTRIBUTES }] : undefined,
       store: { [WS_CONNECTION_CONTEXT]: context },

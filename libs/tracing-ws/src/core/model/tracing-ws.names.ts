@@ -13,6 +13,7 @@ export const WS_METRIC_NAMES = {
   handshakeDuration: 'handshake_duration_seconds',
   messagesReceived: 'messages_received_total',
   messagesSent: 'messages_sent_total',
+  bytesSent: 'bytes_sent_total',
   messageSize: 'message_size_bytes',
   messageDuration: 'message_duration_seconds',
   messageErrors: 'message_errors_total',
@@ -84,6 +85,8 @@ export const WS_SPAN_ATTRIBUTES = {
   messagingMessageId: 'messaging.message.id',
   messagingMessageBodySize: 'messaging.message.body.size',
   connectionId: 'ws.connection.id',
+  /** The gateway path on ws, the namespace on socket.io: the `path` metric label and log field. */
+  path: 'ws.path',
   connectionTraceId: 'ws.connection.trace_id',
   closeCode: 'ws.close.code',
   closeReason: 'ws.close.reason',

@@ -17,6 +17,8 @@ type GaugeChild = ReturnType<Gauge<string>['labels']>;
 export interface WsEventMetrics {
   readonly received: CounterChild;
   readonly sent: CounterChild;
+  /** Bytes of the frames counted by `sent`, as written to the transport. */
+  readonly bytesSent: CounterChild;
   /**
    * Observes a handled message's duration under its outcome; with `metrics.exemplars`,
    * a sampled `span` may become the exemplar of the bucket (see `ExemplarSeries`).
@@ -62,6 +64,7 @@ export class WsMetrics {
   private readonly handshakeDuration: Histogram<string>;
   private readonly messagesReceived: Counter<string>;
   private readonly messagesSent: Counter<string>;
+  private readonly bytesSent: Counter<string>;
   private readonly messageSize: Histogram<string>;
   private readonly messageDuration: Histogram<string>;
   private readonly messageErrors: Counter<string>;
@@ -85,6 +88,7 @@ export class WsMetrics {
     this.handshakeDuration = make('Histogram', N.handshakeDuration, 'Time from upgrade request to 101 or refusal.', [L.path, L.transport], durationBuckets);
     this.messagesReceived = make('Counter', N.messagesReceived, 'Frames received, by handler event (or unknown / invalid).', [L.path, L.transport, L.event]);
     this.messagesSent = make('Counter', N.messagesSent, 'Frames sent, by event.', [L.path, L.transport, L.event]);
+    this.bytesSent = make('Counter', N.bytesSent, 'Bytes of the frames sent, by event (as written to the transport).', [L.path, L.transport, L.event]);
     this.messageSize = make('Histogram', N.messageSize, 'Frame size in bytes, by direction.', [L.path, L.transport, L.direction], sizeBuckets);
     this.messageDuration = getOrCreateExemplarHistogram({
       name: prefix + N.messageDuration,
@@ -129,6 +133,7 @@ export class WsMetrics {
           e = {
             received: m.messagesReceived.labels(path, transport, name),
             sent: m.messagesSent.labels(path, transport, name),
+            bytesSent: m.bytesSent.labels(path, transport, name),
             handled: (seconds, isFailed, span) => (isFailed ? failed : ok).observe(seconds, span),
             error: (code) => m.messageErrors.labels(path, transport, name, code).inc(),
           };

@@ -97,20 +97,23 @@ export class IoBroadcastTelemetry {
   }
 
   /**
-   * Runs `publish` (the Redis adapter's publication and local delivery) in a
+   * Runs `publish` (the adapter's publication, with Redis, and local delivery) in a
    * `send <event>` span of the current trace, giving it the flags to publish
-   * with; `publish` returns the number of local recipients.
+   * with; `publish` returns the number of local recipients. `crossInstance`: the
+   * adapter publishes to other instances (the span then names the publication).
    */
-  send(target: IoBroadcastTarget, event: string, flags: object | undefined, publish: (flags: object) => number): void {
+  send(target: IoBroadcastTarget, event: string, flags: object | undefined, crossInstance: boolean, publish: (flags: object) => number): void {
     const id = randomUUID();
     const attributes: Attributes = {
       [A.messagingSystem]: SOCKET_IO,
       [A.messagingOperationType]: 'send',
       [A.messagingOperationName]: 'send',
       [A.messagingDestinationName]: destinationOf(target),
-      [A.messagingMessageId]: id,
-      [A.broadcastInstanceId]: this.options.broadcast.instanceId,
     };
+    if (crossInstance) {
+      attributes[A.messagingMessageId] = id;
+      attributes[A.broadcastInstanceId] = this.options.broadcast.instanceId;
+    }
     const span = this.tracer.startSpan(`send ${event}`, { kind: SpanKind.PRODUCER, attributes });
     otelContext.with(trace.setSpan(otelContext.active(), span), () => {
       try {

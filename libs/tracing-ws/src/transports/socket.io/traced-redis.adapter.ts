@@ -1,5 +1,6 @@
-import type { Namespace, ServerOptions, Socket } from 'socket.io';
-import { eventOf, IoBroadcastTelemetry, publicationOf, type IoBroadcastTarget, type RedisPublisher } from './io-broadcast.telemetry.js';
+import type { Namespace, ServerOptions } from 'socket.io';
+import { IoBroadcastTelemetry, type RedisPublisher } from './io-broadcast.telemetry.js';
+import { tracedAdapterClass, type IoAdapterClass, type TracedAdapterClass } from './io-traced.adapter.js';
 
 /** Options of `@socket.io/redis-adapter`'s `createAdapter`, passed to it unchanged. */
 export interface TracedRedisAdapterOptions {
@@ -16,115 +17,22 @@ export interface TracedRedisAdapterOptions {
 /** What socket.io's `server.adapter()` and its `adapter` option take: a factory of one adapter per namespace. */
 export type TracedRedisAdapterFactory = NonNullable<ServerOptions['adapter']>;
 
-/** A broadcast's options as the Redis adapter hands them around (socket.io-adapter's `BroadcastOptions`). */
-interface BroadcastOptions {
-  rooms: Set<unknown>;
-  except?: Set<unknown>;
-  flags?: Record<string, unknown> & { local?: boolean };
-}
-
-/**
- * What this module relies on of `RedisAdapter` 8.3 beyond its documented API
- * (the reason for the pinned peer range, checked when it loads and by the tests):
- * - `broadcast()` publishes with `this.pubClient.publish(channel, msg)`, `opts.flags`
- *   included as they are, then delivers locally through `apply()`;
- * - a broadcast from Redis (`onmessage`) is delivered by the base adapter's
- *   `broadcast()`, with the decoded flags, through `apply()`.
- */
-interface RedisAdapterInternals {
-  readonly nsp: Namespace;
-  pubClient: RedisPublisher;
-  broadcast(packet: { data?: unknown }, opts: BroadcastOptions): void;
-  /** Private in socket.io-adapter's types: every delivery walks its recipients through it. */
-  apply(opts: BroadcastOptions, callback: (socket: Socket) => void): void;
-}
-
-type RedisAdapterClass = new (nsp: Namespace, pubClient: unknown, subClient: unknown, opts?: TracedRedisAdapterOptions) => RedisAdapterInternals;
-type TracedClass = new (nsp: Namespace, pubClient: RedisPublisher, subClient: unknown, opts: TracedRedisAdapterOptions | undefined, telemetry: IoBroadcastTelemetry) => RedisAdapterInternals;
-
-/** The broadcast under way on this adapter: its flags (so that `apply()` knows its own local delivery) and its recipients so far. */
-interface Publishing {
-  readonly flags: object;
-  recipients: number;
-}
-
-function traced(Base: RedisAdapterClass): TracedClass {
-  return class TracedRedisAdapter extends Base {
-    private readonly guarded: RedisPublisher;
-    private publishing: Publishing | undefined;
-
-    constructor(
-      nsp: Namespace,
-      pubClient: RedisPublisher,
-      subClient: unknown,
-      opts: TracedRedisAdapterOptions | undefined,
-      private readonly telemetry: IoBroadcastTelemetry,
-    ) {
-      super(nsp, pubClient, subClient, opts);
-      this.guarded = telemetry.guard(pubClient);
-    }
-
-    override broadcast(packet: { data?: unknown }, opts: BroadcastOptions): void {
-      // A local-only broadcast never leaves this instance: nothing to trace across.
-      if (opts.flags?.local) return super.broadcast(packet, opts);
-      const target: IoBroadcastTarget = { namespace: this.nsp.name, rooms: opts.rooms };
-      this.telemetry.send(target, eventOf(packet), opts.flags, (flags) => {
-        const previous = this.publishing;
-        const publishing: Publishing = { flags, recipients: 0 };
-        const client = this.pubClient;
-        this.publishing = publishing;
-        // Only this broadcast's publication goes through the guarded client (synchronously).
-        this.pubClient = this.guarded;
-        try {
-          super.broadcast(packet, { ...opts, flags: flags as BroadcastOptions['flags'] });
-        } finally {
-          this.pubClient = client;
-          this.publishing = previous;
-        }
-        return publishing.recipients;
-      });
-    }
-
-    override apply(opts: BroadcastOptions, callback: (socket: Socket) => void): void {
-      const publishing = this.publishing;
-      if (publishing && opts.flags === publishing.flags) {
-        super.apply(opts, (socket) => {
-          publishing.recipients++;
-          callback(socket);
-        });
-        return;
-      }
-      const publication = publicationOf(opts.flags);
-      if (!publication) return super.apply(opts, callback);
-      // A broadcast another instance published, decoded from Redis.
-      this.telemetry.receive({ namespace: this.nsp.name, rooms: opts.rooms }, publication, () => {
-        let recipients = 0;
-        super.apply(opts, (socket) => {
-          recipients++;
-          callback(socket);
-        });
-        return recipients;
-      });
-    }
-  };
-}
-
-let loading: Promise<TracedClass> | undefined;
+let loading: Promise<TracedAdapterClass> | undefined;
 
 /** Loads `@socket.io/redis-adapter` (an optional peer: only apps that call this need it) and checks the internals this module relies on. */
-async function loadTracedClass(): Promise<TracedClass> {
+async function loadTracedClass(): Promise<TracedAdapterClass> {
   let mod: { RedisAdapter?: unknown; default?: { RedisAdapter?: unknown } };
   try {
     mod = (await import('@socket.io/redis-adapter')) as typeof mod;
   } catch (err) {
     throw new Error('createTracedRedisAdapter needs @socket.io/redis-adapter 8.3.x: npm install @socket.io/redis-adapter@~8.3.0', { cause: err });
   }
-  const Base = (mod.RedisAdapter ?? mod.default?.RedisAdapter) as RedisAdapterClass | undefined;
+  const Base = (mod.RedisAdapter ?? mod.default?.RedisAdapter) as IoAdapterClass | undefined;
   const proto = Base?.prototype as Partial<Record<'broadcast' | 'apply' | 'onmessage', unknown>> | undefined;
   if (!Base || typeof proto?.broadcast !== 'function' || typeof proto.apply !== 'function' || typeof proto.onmessage !== 'function') {
     throw new Error('createTracedRedisAdapter: this @socket.io/redis-adapter has not the RedisAdapter it was tested with; install @socket.io/redis-adapter@~8.3.0.');
   }
-  return traced(Base);
+  return tracedAdapterClass(Base);
 }
 
 /**
@@ -162,6 +70,6 @@ export async function createTracedRedisAdapter(pubClient: RedisPublisher, subCli
   const Traced = await promise;
   // A function, not an arrow: socket.io calls it with `new` (an object it returns is the adapter).
   return function tracedRedisAdapter(nsp: Namespace) {
-    return new Traced(nsp, pubClient, subClient, opts, IoBroadcastTelemetry.of(nsp.server, nsp.name));
+    return new Traced(IoBroadcastTelemetry.of(nsp.server, nsp.name), nsp, pubClient, subClient, opts);
   } as unknown as TracedRedisAdapterFactory;
 }

@@ -17,6 +17,7 @@ import { IO_SESSION_EVENT, takeIoMeta } from '../../core/model/io-wire.js';
 import { closeCodeOf, closedByOf, IO_PING_TIMEOUT, refusalError } from './io-protocol.js';
 import { IoSocketConnection } from './io-socket.connection.js';
 import { registerIoServer } from './io-server.registry.js';
+import { traceDefaultAdapter } from './io-traced.adapter.js';
 
 /** Where the namespace middleware leaves an accepted handshake, until socket.io emits `connection`. */
 const HANDSHAKE_RESULT = Symbol('tracing-ws:io-handshake');
@@ -83,6 +84,8 @@ export class TracingIoAdapter extends IoAdapter {
     server.engine.use((req: IncomingMessage, res: ServerResponse, next: (err?: unknown) => void) => this.checkRequest(core, req, res, path, next));
     // What `createTracedRedisAdapter` reads to find this app's telemetry.
     registerIoServer(server, this.app);
+    // Broadcasts (`server.to(room).emit()`) traced like WsBroadcaster's, unless the app brings its own adapter.
+    if (!options?.adapter) traceDefaultAdapter(server);
     if (intervalMs > 0) {
       // socket.io probes by itself; the tick applies the backpressure rule to a peer nothing is sent to any more.
       const timer = setInterval(() => core.heartbeat.tick(this.statesOfServer(server), { probe: false }), intervalMs);

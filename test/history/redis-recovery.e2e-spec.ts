@@ -22,6 +22,15 @@ function options(instanceId: string): TracingWsModuleOptions {
 }
 const portOf = (app: TestApp): number => Number(new URL(app.httpUrl).port);
 const health = async (app: TestApp): Promise<Health> => (await fetch(`${app.httpUrl}/health`)).json() as Promise<Health>;
+/** Waits until Redis has numbered `count` broadcasts of `room` (emit() returns before its script runs). */
+async function numbered(room: string, count: number): Promise<void> {
+  const admin = new Redis(redis.url);
+  try {
+    await waitFor(async () => Number(await admin.hget(`${keyPrefix}history:{${room}}:pos`, 's')) >= count, 10000, `${count} broadcasts of ${room} in Redis`);
+  } finally {
+    await admin.quit();
+  }
+}
 const bothUp = () => waitFor(async () => (await health(a)).broadcast?.up && (await health(b)).broadcast?.up, 15000, 'both instances on Redis');
 
 describeWithRedis('room history in Redis Streams (two instances)', () => {
@@ -85,6 +94,7 @@ describeWithRedis('room history in Redis Streams (two instances)', () => {
     proxy.cut();
     await reconnecting;
     for (let i = 5; i < 55; i++) A.toRoom('move').emit('said', { i });
+    await numbered('move', 55);
     proxy.target = portOf(a);
     proxy.blocked = false;
     await waitFor(() => chat.recoveries.length === 1, 10000, 'the recovery');
@@ -104,6 +114,8 @@ describeWithRedis('room history in Redis Streams (two instances)', () => {
     proxy.cut();
     await reconnecting;
     for (; i < 200; i++) A.toRoom('race').emit('said', { i });
+    // Everything above is in the stream before the client comes back: it must all be replayed.
+    await numbered('race', 200);
     // Publishing goes on, every millisecond, until the replay is over: some land while it is read.
     let publishing = true;
     const publisher = (async () => {
@@ -138,6 +150,7 @@ describeWithRedis('room history in Redis Streams (two instances)', () => {
     const position = (await first.next((f) => f.event === 'tracing-ws:position')).data as { epoch: string; offset: number };
     await first.close();
     for (let i = 0; i < 400; i++) A.toRoom('wire').emit('said', { i });
+    await numbered('wire', position.offset + 400);
     // A publish every tick from before the re-join until well after it: some run while the replay is read.
     let publishing = true;
     let n = 400;

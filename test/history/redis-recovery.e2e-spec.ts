@@ -17,8 +17,9 @@ let b: TestApp;
 let proxy: TcpProxy;
 const closers: Array<() => unknown> = [];
 
+// Publishing as fast as a loop can (the race tests) must not hit the in-flight bound, which would turn broadcasts into unnumbered local ones.
 function options(instanceId: string): TracingWsModuleOptions {
-  return { broadcast: { instanceId, redis: { url: redis.url, keyPrefix, staleAfterMs: 1500 }, history: { size: 500 } } };
+  return { broadcast: { instanceId, redis: { url: redis.url, keyPrefix, staleAfterMs: 1500, maxInFlightPublishes: 100000 }, history: { size: 500 } } };
 }
 const portOf = (app: TestApp): number => Number(new URL(app.httpUrl).port);
 const health = async (app: TestApp): Promise<Health> => (await fetch(`${app.httpUrl}/health`)).json() as Promise<Health>;

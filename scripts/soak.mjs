@@ -10,14 +10,23 @@
 // noticed, what its publishes became (published / timeout / backlog / publish)
 // and its memory during the stall.
 //
-//   npm run soak -- [--connections 1000] [--duration 60] [--redis]
+// The server keeps a room history (HISTORY=1): --droppers clients (20 by default)
+// join a room that gets 20 broadcasts a second and cut their own TCP connection at
+// random (every 1-5 s, no close frame); they reconnect, re-join and recover through
+// the client library. The report counts, exactly, the broadcasts each one lost and
+// received twice (both must be 0), and its recovery failures (with --redis, the
+// stall's unnumbered broadcasts make those expected; such droppers are listed apart).
+//
+//   npm run soak -- [--connections 1000] [--duration 60] [--redis] [--droppers 20]
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import WebSocket from 'ws';
+import { TracingWsClient } from '@tracing-ws/client';
 
-const { values } = parseArgs({ options: { connections: { type: 'string', default: '1000' }, duration: { type: 'string', default: '60' }, redis: { type: 'boolean', default: false } } });
+const { values } = parseArgs({ options: { connections: { type: 'string', default: '1000' }, duration: { type: 'string', default: '60' }, redis: { type: 'boolean', default: false }, droppers: { type: 'string', default: '20' } } });
+const DROPPERS = Math.min(Number(values.droppers), 500);
 const CONNECTIONS = Math.min(Number(values.connections), 5000);
 const DURATION_MS = Math.min(Number(values.duration), 600) * 1000;
 const root = join(import.meta.dirname, '..');
@@ -41,7 +50,7 @@ if (values.redis) {
 }
 
 const server = spawn(process.execPath, [join(root, 'test', 'fixtures', 'resilience-app.mjs')], {
-  env: { ...process.env, PORT: '0', LOG_LEVEL: 'info', HEARTBEAT_MS: '5000', MAX_BUFFERED_BYTES: '262144', SLOW_CLOSE_MS: '5000', ...(redisUrl ? { REDIS_URL: redisUrl } : {}) },
+  env: { ...process.env, PORT: '0', LOG_LEVEL: 'info', HEARTBEAT_MS: '5000', HISTORY: '1', HISTORY_SIZE: '1000', MAX_BUFFERED_BYTES: '262144', SLOW_CLOSE_MS: '5000', ...(redisUrl ? { REDIS_URL: redisUrl } : {}) },
   stdio: ['ignore', 'pipe', 'inherit'],
 });
 // The server's log lines are read (and dropped) for the whole run, so its stdout never blocks.
@@ -107,6 +116,49 @@ for (let i = 0; i < CONNECTIONS; i++) {
   open(kinds[i % kinds.length]);
   if (i % 100 === 99) await new Promise((r) => setTimeout(r, 50));
 }
+// Droppers: library clients in room "soak" that cut their TCP connection at random.
+const droppers = [];
+async function dropper() {
+  const d = { socket: undefined, counts: new Map(), deliveries: 0, outOfOrder: 0, last: -1, first: undefined, failures: 0, drops: 0 };
+  class Tracked extends WebSocket {
+    constructor(url, protocols) {
+      super(url, protocols);
+      d.socket = this;
+    }
+  }
+  const client = new TracingWsClient({ url: `ws://${base}/r`, WebSocket: Tracked, reconnect: { baseMs: 50, capMs: 500, maxAttempts: 1000 } });
+  d.client = client;
+  client.subscribe('said', ({ i }) => {
+    d.deliveries++;
+    d.counts.set(i, (d.counts.get(i) ?? 0) + 1);
+    if (d.first === undefined) d.first = i;
+    if (i < d.last) d.outOfOrder++;
+    d.last = Math.max(d.last, i);
+  });
+  client.on('recoveryFailed', () => d.failures++);
+  client.on('error', () => undefined);
+  await client.connect();
+  await client.join('soak');
+  const drop = () => {
+    if (Date.now() > deadline - 3000) return;
+    if (d.socket?._socket) {
+      d.socket._socket.destroy();
+      d.drops++;
+    }
+    setTimeout(drop, 1000 + Math.random() * 4000);
+  };
+  setTimeout(drop, 1000 + Math.random() * 4000);
+  droppers.push(d);
+}
+for (let i = 0; i < DROPPERS; i++) await dropper();
+// The room's publisher: 20 numbered broadcasts a second, each acknowledged.
+const sayer = new WebSocket(`ws://${base}/r`);
+await new Promise((resolve) => sayer.once('open', resolve));
+let said = 0;
+sayer.on('message', (raw) => String(raw).startsWith('{"event":"sent"') && said++);
+let sayNext = 0;
+const saying = setInterval(() => Date.now() < deadline - 2000 && sayer.send(JSON.stringify({ event: 'say', data: { room: 'soak', i: sayNext++ } })), 50);
+
 const stall = { noticedAfterMs: -1, rssDuringMiB: 0 };
 if (redis) {
   // An announcer broadcasts 100 times a second for the whole run; Redis freezes for the middle third.
@@ -130,9 +182,27 @@ if (redis) {
   announcer.terminate();
 }
 while (Date.now() < deadline) await new Promise((r) => setTimeout(r, 1000));
-// Let the last replies of good clients arrive (bounded).
-const settle = Date.now() + 5000;
-while (stats.good.delivered < stats.good.sent && Date.now() < settle) await new Promise((r) => setTimeout(r, 100));
+clearInterval(saying);
+// Let the last replies of good clients, and the droppers' last broadcasts, arrive (bounded).
+const settle = Date.now() + 10000;
+const droppersDone = () => said === sayNext && droppers.every((d) => d.counts.has(sayNext - 1));
+while ((stats.good.delivered < stats.good.sent || !droppersDone()) && Date.now() < settle) await new Promise((r) => setTimeout(r, 100));
+const history = { lost: 0, duplicates: 0, outOfOrder: 0, drops: 0, failedDroppers: 0, lostByFailed: 0 };
+for (const d of droppers) {
+  let lost = 0;
+  for (let i = d.first ?? sayNext; i < sayNext; i++) if (!d.counts.has(i)) lost++;
+  history.drops += d.drops;
+  if (d.failures > 0) {
+    history.failedDroppers++;
+    history.lostByFailed += lost;
+    continue;
+  }
+  history.lost += lost;
+  history.duplicates += d.deliveries - d.counts.size;
+  history.outOfOrder += d.outOfOrder;
+  d.client.close();
+}
+sayer.terminate();
 const after = await scrape();
 for (const ws of sockets) ws.terminate();
 server.kill('SIGTERM');
@@ -147,5 +217,7 @@ if (redis) {
   console.log(`hung Redis (SIGSTOP for ${(DURATION_MS / 3000).toFixed(0)} s): noticed after ${stall.noticedAfterMs < 0 ? 'never' : `${(stall.noticedAfterMs / 1000).toFixed(1)} s`}, peak RSS during the stall ${stall.rssDuringMiB.toFixed(1)} MiB; publishes: published ${metric(after, 'ws_broadcast_published_total')}, timeout ${failed('timeout')}, backlog ${failed('backlog')}, not sent ${failed('publish')}; backend up at the end: ${metric(after, 'ws_broadcast_backend_up')}`);
   redis.kill('SIGKILL');
 }
+console.log(`room history: ${DROPPERS} droppers cut their connection ${history.drops} times; ${sayNext} broadcasts; lost ${history.lost}, duplicates ${history.duplicates}, out of order ${history.outOfOrder}${history.failedDroppers ? `; ${history.failedDroppers} droppers told recovery failed (lost ${history.lostByFailed}, not counted above)` : ''}; recovered ${metric(after, 'ws_history_recovered_messages_total')}`);
 for (const line of after.split('\n')) if (/^ws_[a-z_]+(_total)?(\{[^}]*\})? /.test(line) && !line.includes('_bucket') && (line.includes('_total') || line.startsWith('ws_connections_active'))) console.log(`  ${line}`);
-process.exit(stats.good.sent === stats.good.delivered ? 0 : 1);
+const historyOk = history.lost === 0 && history.duplicates === 0 && history.outOfOrder === 0;
+process.exit(stats.good.sent === stats.good.delivered && historyOk ? 0 : 1);

@@ -46,7 +46,7 @@ export async function connect(url: string, options: ClientOptions & { protocols?
 export interface Frame {
   event: string;
   data?: any; // eslint-disable-line @typescript-eslint/no-explicit-any
-  meta?: { traceId?: string; id?: string; traceparent?: string };
+  meta?: { traceId?: string; id?: string; traceparent?: string; [key: string]: unknown };
 }
 
 /** A ws client that queues every frame it receives, for awaiting one at a time. */

@@ -56,9 +56,9 @@ function scrollDown() {
   ui.messages.scrollTop = ui.messages.scrollHeight;
 }
 
-function addMessage({ user, room, text, traceId, mine }) {
+function addMessage({ user, room, text, traceId, mine, recovered = false }) {
   const item = document.createElement('li');
-  item.className = `msg${mine ? ' msg--mine' : ''}`;
+  item.className = `msg${mine ? ' msg--mine' : ''}${recovered ? ' msg--recovered' : ''}`;
   item.dataset.user = user;
   item.dataset.traceId = traceId;
   const head = document.createElement('div');
@@ -76,6 +76,8 @@ function addMessage({ user, room, text, traceId, mine }) {
   foot.className = 'msg-foot';
   const state = document.createElement('span');
   state.className = 'msg-state';
+  // Sent while this page was away, replayed by the server's room history.
+  if (recovered) state.textContent = 'recovered';
   foot.append(traceTag(traceId), state);
   item.append(head, body, foot);
   ui.messages.append(item);
@@ -206,7 +208,10 @@ function connect(token) {
   });
   c.on('rejoined', ({ room }) => addNotice(`Rejoined #${room}.`));
   c.on('error', (error) => addError(error));
-  c.subscribe('message', (data) => {
+  // Missed messages come back through the same subscription, in order; these say how it went.
+  c.on('recovered', ({ room, count }) => count > 0 && addNotice(`${count} message${count === 1 ? '' : 's'} in #${room} sent while you were away.`, 'recovered'));
+  c.on('recoveryFailed', ({ room }) => addNotice(`Some messages in #${room} could not be recovered; reload to see everything.`, 'unrecovered'));
+  c.subscribe('message', (data, frame) => {
     const own = outgoing.get(data.traceId);
     ui.me.textContent = own ? data.user : ui.me.textContent;
     if (own) {
@@ -214,7 +219,7 @@ function connect(token) {
       own.querySelector('.msg-state').textContent = 'delivered';
       return;
     }
-    addMessage({ user: data.user, room: data.room, text: data.text, traceId: data.traceId, mine: false });
+    addMessage({ user: data.user, room: data.room, text: data.text, traceId: data.traceId, mine: false, recovered: frame.meta?.recovered === true });
   });
   c.subscribe('announcement', (data, frame) => addNotice(`📣 #${data.room}: ${data.text}${frame.meta?.traceId ? ` (trace ${frame.meta.traceId})` : ''}`, 'announcement'));
   ui.retry.dataset.action = 'retry';

@@ -55,7 +55,12 @@ class AuthModule {}
         // One address cannot take every connection slot (issue of a shared host: raise it, or trust the proxy).
         maxConnectionsPerIp: config.maxConnectionsPerIp,
         // Several instances behind a load balancer share rooms through Redis.
-        ...(config.redisUrl ? { broadcast: { redis: { url: config.redisUrl, presenceTtlMs: config.redisPresenceTtlMs } } } : {}),
+        // A room history, so that a page that was away shows the messages sent meanwhile
+        // (the ws page recovers through @tracing-ws/client; the socket.io page does not track positions).
+        broadcast: {
+          ...(config.redisUrl ? { redis: { url: config.redisUrl, presenceTtlMs: config.redisPresenceTtlMs } } : {}),
+          ...(config.historySize > 0 && config.transport !== 'socket.io' ? { history: { size: config.historySize } } : {}),
+        },
       }),
     }),
     // Live operations, only with SAMPLE_ADMIN_TOKEN: find a user's sessions on every instance,

@@ -29,6 +29,13 @@ export interface SampleConfig {
   /** `REDIS_PRESENCE_TTL_MS`: how long a crashed instance's presence entries survive (library default when unset). */
   redisPresenceTtlMs: number | undefined;
   /**
+   * `HISTORY_SIZE` (default 100): messages kept per room, so that a page that lost its
+   * connection (or reconnects to another instance after a restart) shows what was said
+   * meanwhile, marked recovered (in memory, or in Redis with `REDIS_URL`). 0: no history.
+   * Not with `TRANSPORT=socket.io`, whose page does not recover.
+   */
+  historySize: number;
+  /**
    * `MAX_CONNECTIONS_PER_IP` (default 100): open connections one client address may
    * hold; more are refused with 429. Behind a proxy, set `trustProxy` so that this is
    * the client's address, not the proxy's (0: unlimited).
@@ -99,6 +106,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): SampleConfig {
     allowedOrigins: (env.ALLOWED_ORIGINS ?? '').split(',').map((s) => s.trim()).filter(Boolean),
     redisUrl: env.REDIS_URL || undefined,
     redisPresenceTtlMs: env.REDIS_PRESENCE_TTL_MS ? Number(env.REDIS_PRESENCE_TTL_MS) : undefined,
+    historySize: wholeNumber('HISTORY_SIZE', env.HISTORY_SIZE, 100),
     maxConnectionsPerIp: wholeNumber('MAX_CONNECTIONS_PER_IP', env.MAX_CONNECTIONS_PER_IP, 100),
     transport: oneOf('TRANSPORT', env.TRANSPORT || 'ws', SAMPLE_TRANSPORTS),
     moderationUrl: env.MODERATION_URL || undefined,

@@ -4,8 +4,9 @@ import type { WsClientEvents, WsClientState, WsReply, WsSentMessage } from './ws
 import { decideOnClose } from './ws-close.policy.js';
 import { checkHandshake, type WsCheckVerdict, type WsRefusal } from './ws-handshake.check.js';
 import { WsMessages } from './ws-error.messages.js';
-import { WS_CLIENT_ERROR_CODES as E, WS_CLIENT_REPORT_EVENT, WS_CLOSE_CODES, parseFrame, readErrorData, type WsFrame } from './ws-protocol.js';
+import { WS_CLIENT_ERROR_CODES as E, WS_CLIENT_REPORT_EVENT, WS_CLOSE_CODES, WS_ROOM_EVENTS, parseFrame, readErrorData, type WsFrame, type WsFrameMeta } from './ws-protocol.js';
 import { WsOutageRecorder } from './ws-outage.report.js';
+import { WsRoomPositions } from './ws-room.positions.js';
 import { resolveClientOptions, type ResolvedClientOptions, type TracingWsClientOptions } from './tracing-ws-client.options.js';
 import { formatTraceparent, messageTrace, newSpanId, newTraceId, normalizeTraceId } from './trace-context.js';
 import { TypedEmitter, type WsListener } from './typed.emitter.js';
@@ -80,6 +81,18 @@ export class TracingWsClient extends TypedEmitter<WsClientEvents> {
   private readonly idPrefix = newSpanId().slice(0, 6);
   private waiters: Array<{ resolve: () => void; reject: (e: WsClientError) => void }> = [];
   private readonly outage = new WsOutageRecorder();
+  /** Room positions: what a re-join asks to recover, and which room broadcasts reach `subscribe` handlers. */
+  private readonly positions = new WsRoomPositions({
+    ask: (position) => {
+      try {
+        this.send(WS_ROOM_EVENTS.recover, position);
+      } catch {
+        // Not connected: the re-join after the reconnect asks instead.
+      }
+    },
+    recovered: (event) => this.emit('recovered', event),
+    failed: (event) => this.emit('recoveryFailed', event),
+  });
 
   constructor(options: TracingWsClientOptions) {
     super();
@@ -161,12 +174,16 @@ export class TracingWsClient extends TypedEmitter<WsClientEvents> {
    * {@link WsClientError} when the socket is not open.
    */
   send(event: string, data?: unknown, options: WsSendOptions = {}): WsSentMessage {
+    return this.write(event, data, options, undefined);
+  }
+
+  private write(event: string, data: unknown, options: WsSendOptions, extra: WsFrameMeta | undefined): WsSentMessage {
     const socket = this.socket;
     if (!socket || socket.readyState !== OPEN || this.currentState !== 'open') throw this.clientError(E.notConnected, 'The socket is not open', true, event);
     const fallback = (): string => (this.options.messageTrace === 'connection' ? this.currentTraceId : newTraceId());
     const { traceId, traceparent } = messageTrace(options.traceId, fallback, this.options.sampled, 'TracingWsClient.send');
     const id = `${this.idPrefix}-${(++this.sequence).toString(36)}`;
-    socket.send(JSON.stringify({ event, data, meta: { id, traceparent } }));
+    socket.send(JSON.stringify({ event, data, meta: { ...extra, id, traceparent } }));
     return { id, traceId, traceparent };
   }
 
@@ -176,9 +193,13 @@ export class TracingWsClient extends TypedEmitter<WsClientEvents> {
    * or `DISCONNECTED`.
    */
   request<T = unknown>(event: string, data?: unknown, options: WsRequestOptions = {}): Promise<WsReply<T>> {
+    return this.requestWith<T>(event, data, options, undefined);
+  }
+
+  private requestWith<T>(event: string, data: unknown, options: WsRequestOptions, extra: WsFrameMeta | undefined): Promise<WsReply<T>> {
     let sent: WsSentMessage;
     try {
-      sent = this.send(event, data, options);
+      sent = this.write(event, data, options, extra);
     } catch (err) {
       return Promise.reject(err);
     }
@@ -203,6 +224,7 @@ export class TracingWsClient extends TypedEmitter<WsClientEvents> {
   /** Leaves `room` and forgets it. */
   async leave<T = unknown>(room: string, options?: WsRequestOptions): Promise<WsReply<T>> {
     this.joined.delete(room);
+    this.positions.forget(room);
     return this.request<T>(this.options.rooms.leaveEvent, this.options.rooms.payload(room), options);
   }
 
@@ -266,8 +288,11 @@ export class TracingWsClient extends TypedEmitter<WsClientEvents> {
     this.waiters = [];
     for (const w of waiters) w.resolve();
     this.sendOutageReport(socket);
+    this.positions.disconnected();
     for (const room of this.joined) {
-      this.request(this.options.rooms.joinEvent, this.options.rooms.payload(room)).then(
+      // The last position seen travels in the join frame's meta: the server replays what was missed.
+      const recover = this.positions.recoverMeta(room);
+      this.requestWith(this.options.rooms.joinEvent, this.options.rooms.payload(room), {}, recover ? { recover } : undefined).then(
         (reply) => this.emit('rejoined', { room, reply }),
         (err: WsClientError) => {
           if (err.code !== E.disconnected) this.joined.delete(room);
@@ -301,6 +326,8 @@ export class TracingWsClient extends TypedEmitter<WsClientEvents> {
       if (data) this.emit('error', WsClientError.from(data, this.messages));
       return;
     }
+    // Room broadcasts in order and once each; the server's history frames stop here.
+    if (this.positions.onFrame(frame) !== 'deliver') return;
     const set = this.handlers.get(frame.event);
     if (set) {
       for (const listener of [...set]) {

@@ -1,6 +1,6 @@
 import type { WsClientError } from './ws-client.error.js';
 import type { WsRefusal } from './ws-handshake.check.js';
-import type { WsFrame, WsFrameMeta } from './ws-protocol.js';
+import type { WsFrame, WsFrameMeta, WsRecoveryFailure } from './ws-protocol.js';
 
 /** The client's connection state. */
 export type WsClientState = 'idle' | 'connecting' | 'open' | 'reconnecting' | 'closed';
@@ -45,4 +45,15 @@ export interface WsClientEvents {
   error: WsClientError;
   /** A room joined again after a reconnect. */
   rejoined: { room: string; reply: WsReply };
+  /**
+   * The server replayed what this client missed in `room` (after a reconnect or a gap):
+   * `count` broadcasts, already delivered to `subscribe` handlers in order, with `meta.recovered`.
+   */
+  recovered: { room: string; count: number };
+  /**
+   * Broadcasts of `room` were missed and cannot be replayed (`gap`: more than the server
+   * keeps; `epoch`: its history restarted; `unavailable`: its Redis was down). Emitted once
+   * per failure: refetch the room's state from your own store.
+   */
+  recoveryFailed: { room: string; reason: WsRecoveryFailure };
 }

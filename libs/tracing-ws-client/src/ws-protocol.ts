@@ -11,7 +11,44 @@ export interface WsFrameMeta {
   traceId?: string;
   /** Client-chosen message id, echoed on the reply. */
   id?: string;
+  /** Room of a room broadcast when the server keeps a history of it. */
+  room?: string;
+  /** Position of a room broadcast in its room's stream (1, 2, 3… within an epoch). */
+  offset?: number;
+  /** Which stream `offset` counts in; a new epoch is a restarted or recreated history. */
+  epoch?: string;
+  /** True on a broadcast the server replayed because this client had missed it. */
+  recovered?: true;
+  /** False on a room broadcast the server could not number (its Redis was down): it cannot be recovered. */
+  recoverable?: false;
+  /** Client to server, on a re-join: the last position seen in that room. */
+  recover?: WsRoomPosition;
 }
+
+/** A position in a room's stream (`epoch` `''`: the room had no stream yet). */
+export interface WsRoomPosition {
+  room: string;
+  epoch: string;
+  offset: number;
+}
+
+/**
+ * The server's room history frames (its README, "Room history and recovery"): `position`,
+ * `recovered`, `recovery_failed` from the server, `recover` (ask for a gap) from the client.
+ */
+export const WS_ROOM_EVENTS = {
+  position: 'tracing-ws:position',
+  recovered: 'tracing-ws:recovered',
+  recoveryFailed: 'tracing-ws:recovery_failed',
+  recover: 'tracing-ws:recover',
+} as const;
+
+/**
+ * Why a recovery failed: `gap` (missed more than the server keeps), `epoch` (its history
+ * restarted), `unavailable` (its Redis was unreachable: broadcasts were not numbered or
+ * could not be read).
+ */
+export type WsRecoveryFailure = 'gap' | 'epoch' | 'unavailable';
 
 /** A JSON text frame: `{"event", "data", "meta"?}`. */
 export interface WsFrame<T = unknown> {

@@ -9,6 +9,7 @@ export type {
   TracingWsMetricsOptions,
   TracingWsBroadcastOptions,
   TracingWsRedisOptions,
+  TracingWsHistoryOptions,
   TracingWsHeartbeatOptions,
   TracingWsInvalidFrameOptions,
   TracingWsRateLimitOptions,
@@ -40,7 +41,17 @@ export { WsConnection } from './core/module/ws-connection.decorator.js';
 // Gateways, frames and errors
 export { TracedGateway } from './core/dispatch/traced-gateway.decorator.js';
 export { WsTracingInterceptor } from './core/dispatch/ws-tracing.interceptor.js';
-export { WS_CLOSE_CODES, WS_ERROR_CODES, type WsErrorCode, type WsErrorData, type WsFrame, type WsFrameMeta } from './core/model/ws-protocol.js';
+export {
+  WS_CLOSE_CODES,
+  WS_ERROR_CODES,
+  WS_ROOM_EVENTS,
+  type WsErrorCode,
+  type WsErrorData,
+  type WsFrame,
+  type WsFrameMeta,
+  type WsRecoveryFailure,
+  type WsRoomPosition,
+} from './core/model/ws-protocol.js';
 
 // Broadcasts and presence
 export { WsBroadcaster } from './core/broadcast/ws.broadcaster.js';

@@ -3,6 +3,7 @@ import { WS_LOG_FIELDS as F, WS_LOG_MESSAGES } from '../model/tracing-ws.names.j
 import type { WsLogger } from '../telemetry/ws.logger.js';
 import type { ResolvedTracingWsOptions } from '../options/tracing-ws.options.js';
 import type { WsBroadcastMetrics } from '../telemetry/ws-broadcast.metrics.js';
+import { defineHistoryCommands } from './redis-history.scripts.js';
 
 type RedisSettings = NonNullable<ResolvedTracingWsOptions['broadcast']['redis']>;
 
@@ -46,6 +47,7 @@ export class RedisBroadcastBus {
   private stopping = false;
   private inFlight = 0;
   private pinger: NodeJS.Timeout | undefined;
+  private upWaiters: Array<() => void> = [];
   private readonly onPublished = (): void => {
     this.inFlight--;
     this.metrics.published.inc();
@@ -76,6 +78,20 @@ export class RedisBroadcastBus {
     return this.pubReady ? this.pub : undefined;
   }
 
+  /**
+   * The publishing connection once the bus is up, waiting at most `timeoutMs` for it (an
+   * instance that just started, or Redis coming back); `undefined` if it is not up by then.
+   */
+  async clientWithin(timeoutMs: number): Promise<Redis | undefined> {
+    if (!this.up && !this.stopping) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, timeoutMs);
+        this.upWaiters.push(() => (clearTimeout(timer), resolve()));
+      });
+    }
+    return this.up ? this.pub : undefined;
+  }
+
   /** Opens both connections; resolves at once, whether Redis answers or not. */
   async start(): Promise<void> {
     // Loaded only when a Redis backend is configured: in-memory apps need no ioredis.
@@ -90,6 +106,7 @@ export class RedisBroadcastBus {
     };
     const pub = new Redis(this.settings.url, { ...common, enableAutoPipelining: true, connectionName: `${this.instanceId}:pub` });
     const sub = new Redis(this.settings.url, { ...common, autoResubscribe: false, connectionName: `${this.instanceId}:sub` });
+    defineHistoryCommands(pub);
     this.pub = pub;
     this.sub = sub;
     pub.on('ready', () => {
@@ -134,17 +151,33 @@ export class RedisBroadcastBus {
    * answer in time, outcome unknown), never thrown.
    */
   publish(text: string): void {
-    if (!this.pubReady || !this.pub) {
+    this.send((pub) => pub.publish(this.channel, text), this.pubReady);
+  }
+
+  /**
+   * Runs a publishing command other than PUBLISH (the room history's script, which
+   * publishes too) under the same rules: refused and counted as `publish` while Redis
+   * is down, as `backlog` past `maxInFlightPublishes`; `published` or `timeout` once settled.
+   * Returns false when it was not sent.
+   */
+  publishWith(command: (pub: Redis) => Promise<unknown>): boolean {
+    // Both connections: a numbered broadcast reaches local members only through the subscription.
+    return this.send(command, this.up);
+  }
+
+  private send(command: (pub: Redis) => Promise<unknown>, ready: boolean): boolean {
+    if (!ready || !this.pub) {
       this.metrics.failed('publish');
-      return;
+      return false;
     }
     // ioredis has no bound on its command queue: the library keeps one.
     if (this.inFlight >= this.settings.maxInFlightPublishes) {
       this.metrics.failed('backlog');
-      return;
+      return false;
     }
     this.inFlight++;
-    this.pub.publish(this.channel, text).then(this.onPublished, this.onPublishFailed);
+    command(this.pub).then(this.onPublished, this.onPublishFailed);
+    return true;
   }
 
   /** Closes both connections (QUIT when possible), within a bounded time. */
@@ -169,6 +202,7 @@ export class RedisBroadcastBus {
   private update(): void {
     const up = this.up;
     this.metrics.backendUp.set(up ? 1 : 0);
+    if (up && this.upWaiters.length > 0) for (const resolve of this.upWaiters.splice(0)) resolve();
     if (up && this.reported !== 'up') {
       this.reported = 'up';
       this.log.logger.info({ [F.backend]: 'redis', [F.instanceId]: this.instanceId }, WS_LOG_MESSAGES.broadcastBackendUp);

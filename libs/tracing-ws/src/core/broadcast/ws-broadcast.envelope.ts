@@ -29,8 +29,27 @@ export function encodeEnvelope(header: WsEnvelopeHeader, frame: string): string 
   return `${JSON.stringify(header)}\n${frame}`;
 }
 
-/** A decoded envelope, or `undefined` when the text is not one. */
-export function decodeEnvelope(text: string): { header: WsEnvelopeHeader; frame: string } | undefined {
+/** Where a room history numbered a broadcast. */
+export interface WsEnvelopePosition {
+  readonly epoch: string;
+  readonly offset: number;
+}
+
+/**
+ * A decoded envelope, or `undefined` when the text is not one. A broadcast numbered by
+ * the Redis room history (its script publishes it) starts with a line `@<epoch>:<offset>`,
+ * and its frame is then the body without meta (see `frameBody`).
+ */
+export function decodeEnvelope(text: string): { header: WsEnvelopeHeader; frame: string; position?: WsEnvelopePosition } | undefined {
+  if (text.startsWith('@')) {
+    const end = text.indexOf('\n');
+    const colon = text.indexOf(':');
+    if (end < 0 || colon < 0 || colon > end) return undefined;
+    const offset = Number(text.slice(colon + 1, end));
+    if (!Number.isSafeInteger(offset) || offset < 1) return undefined;
+    const rest = decodeEnvelope(text.slice(end + 1));
+    return rest && { ...rest, position: { epoch: text.slice(1, colon), offset } };
+  }
   const nl = text.indexOf('\n');
   if (nl <= 0) return undefined;
   let header: unknown;

@@ -4,7 +4,9 @@ export interface WsBroadcastTarget {
    * Sends `{event, data, meta: {traceId}}` to every socket of the target, here
    * and (with a Redis backend) on every other instance. Never throws because of
    * the backend. Returns how many sockets of this process got it; other
-   * instances deliver asynchronously.
+   * instances deliver asynchronously. A room broadcast with a Redis room history
+   * (`broadcast.history`) is delivered here too once Redis has numbered it: the
+   * count is then the room's local members when it was published.
    */
   emit(event: string, data: unknown): number;
 }

@@ -1,15 +1,14 @@
 import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
-import { context as otelContext, SpanKind, trace, type Attributes, type SpanContext, type Tracer } from '@opentelemetry/api';
+import { context as otelContext, SpanKind, trace, type Attributes, type Tracer } from '@opentelemetry/api';
 import { ClsService } from 'nestjs-cls';
 import { randomUUID } from 'node:crypto';
 import { getConnectionState, type WsConnectionState } from '../connection/ws-connection.state.js';
-import { formatTraceparent, parseTraceparent } from '../model/trace-context.js';
+import { formatTraceparent } from '../model/trace-context.js';
 import { WsFrameSender } from '../dispatch/ws-frame.sender.js';
-import { jsonFrameText, type WsFrameMeta } from '../model/ws-protocol.js';
-import type { WsOutgoingFrame } from '../model/ws-transport.js';
-import { WS_LOG_FIELDS as F, WS_LOG_MESSAGES, WS_SPAN_ATTRIBUTES as A } from '../model/tracing-ws.names.js';
-import { broadcastLine, chooseTraceId, MAX_ROOM_TEXT } from '../telemetry/ws-log.fields.js';
-import { publisherContext } from '../telemetry/span-context.js';
+import { WsMessageDispatcher } from '../dispatch/ws-message.dispatcher.js';
+import { jsonFrameText, readRoomPosition, WS_ROOM_EVENTS, type WsFrameMeta } from '../model/ws-protocol.js';
+import { WS_SPAN_ATTRIBUTES as A } from '../model/tracing-ws.names.js';
+import { chooseTraceId, MAX_ROOM_TEXT } from '../telemetry/ws-log.fields.js';
 import { WsLogger } from '../telemetry/ws.logger.js';
 import { WS_CONNECTION_CONTEXT, WS_MESSAGE_CONTEXT } from '../model/tracing-ws.constants.js';
 import { currentWsStore } from '../model/ws-cls.store.js';
@@ -17,10 +16,13 @@ import { RESOLVED_OPTIONS, TRACER_NAME } from '../model/tracing-ws.tokens.js';
 import type { ResolvedTracingWsOptions } from '../options/tracing-ws.options.js';
 import { RedisBroadcastBus } from './redis-broadcast.bus.js';
 import { RedisPresence } from './redis-presence.js';
-import { decodeEnvelope, encodeEnvelope, type WsEnvelopeHeader } from './ws-broadcast.envelope.js';
+import { encodeEnvelope, type WsEnvelopeHeader } from './ws-broadcast.envelope.js';
 import type { WsBroadcastAudience, WsBroadcastBackendState, WsBroadcastTarget, WsOnlineConnection, WsPresenceResult, WsRoomMember } from './ws-broadcast.types.js';
 import { WsBroadcastMetrics } from '../telemetry/ws-broadcast.metrics.js';
 import { WsLocalRegistry } from './ws-local.registry.js';
+import { WsBroadcastDelivery } from './ws-broadcast.delivery.js';
+import { WsHistoryMetrics } from '../telemetry/ws-history.metrics.js';
+import { WsRoomStreams } from './ws-room.streams.js';
 
 type Publish = (audience: WsBroadcastAudience, target: string | undefined, event: string, data: unknown) => number;
 
@@ -58,26 +60,45 @@ export class WsBroadcaster implements OnModuleInit, OnApplicationShutdown {
   readonly instanceId: string;
   private readonly tracer: Tracer = trace.getTracer(TRACER_NAME);
   private readonly registry = new WsLocalRegistry();
+  private readonly delivery: WsBroadcastDelivery;
   private readonly bus: RedisBroadcastBus | undefined;
   private readonly presence: RedisPresence | undefined;
+  /** Numbered, kept, recoverable room broadcasts: with `broadcast.history` only. */
+  private readonly streams: WsRoomStreams | undefined;
   private readonly boundPublish: Publish = (audience, target, event, data) => this.publish(audience, target, event, data);
   private readonly all: WsBroadcastTarget = new Target(this.boundPublish, 'all', undefined);
 
   constructor(
     @Inject(RESOLVED_OPTIONS) private readonly options: ResolvedTracingWsOptions,
-    private readonly sender: WsFrameSender,
-    private readonly log: WsLogger,
+    sender: WsFrameSender,
+    log: WsLogger,
     private readonly cls: ClsService,
     private readonly metrics: WsBroadcastMetrics,
+    historyMetrics: WsHistoryMetrics,
+    dispatcher: WsMessageDispatcher,
   ) {
-    const { instanceId, redis } = options.broadcast;
+    const { instanceId, redis, history } = options.broadcast;
     this.instanceId = instanceId;
+    this.delivery = new WsBroadcastDelivery(instanceId, options, this.tracer, this.registry, sender, log, metrics, redis !== undefined);
     if (redis) {
       this.bus = new RedisBroadcastBus(redis, instanceId, log, metrics, {
-        envelope: (text) => this.receive(text),
-        up: () => void this.presence?.resync(),
+        envelope: (text) => this.delivery.receive(text),
+        up: () => {
+          void this.presence?.resync();
+          this.streams?.resync();
+        },
       });
       this.presence = new RedisPresence(redis, instanceId, this.registry, this.bus, metrics, log);
+    }
+    if (history) {
+      const streams = new WsRoomStreams(history, this.bus, redis?.keyPrefix ?? '', this.registry, sender, this.tracer, log, historyMetrics, options.propagateToClient);
+      this.streams = streams;
+      this.delivery.streams = streams;
+      // A client that saw a jump in a room's offsets asks for the gap; only a member may.
+      dispatcher.handleLibraryEvent(WS_ROOM_EVENTS.recover, (state, data) => {
+        const asked = readRoomPosition(data);
+        if (asked && this.registry.roomsOf(state).has(asked.room)) streams.recovery.start(state, asked.room, asked);
+      });
     }
   }
 
@@ -90,14 +111,24 @@ export class WsBroadcaster implements OnModuleInit, OnApplicationShutdown {
   async onApplicationShutdown(): Promise<void> {
     await this.presence?.stop();
     await this.bus?.stop();
+    this.streams?.stop();
   }
 
-  /** Adds `socket` to `room`. Sockets leave all rooms when they close. */
+  /**
+   * Adds `socket` to `room`. Sockets leave all rooms when they close. With
+   * `broadcast.history`, the client is then told the room's position, or, when the
+   * message being handled carries `meta.recover` for this room (a client library
+   * re-joining after a reconnect), sent what it missed first.
+   */
   join(socket: unknown, room: string): void {
     const state = this.stateOf(socket);
     // A closed connection has left every room for good: joining it would leak it.
     if (state.closed) return;
     if (this.registry.join(state, room)) this.presence?.joined(state, room);
+    if (this.streams) {
+      const asked = currentWsStore(this.cls)?.[WS_MESSAGE_CONTEXT]?.recover;
+      this.streams.joined(state, room, asked?.room === room ? asked : undefined);
+    }
   }
 
   /** Removes `socket` from `room`. */
@@ -182,6 +213,7 @@ export class WsBroadcaster implements OnModuleInit, OnApplicationShutdown {
   untrack(state: WsConnectionState): void {
     const rooms = this.registry.remove(state);
     this.presence?.closed(state, rooms);
+    this.streams?.recovery.forget(state);
   }
 
   private publish(audience: WsBroadcastAudience, target: string | undefined, event: string, data: unknown): number {
@@ -201,13 +233,14 @@ export class WsBroadcaster implements OnModuleInit, OnApplicationShutdown {
         const traceId = chooseTraceId(spanContext, store?.[WS_MESSAGE_CONTEXT], store?.[WS_CONNECTION_CONTEXT]);
         const meta: WsFrameMeta = {};
         if (this.options.propagateToClient && traceId) meta.traceId = traceId;
-        const text = jsonFrameText(event, data, meta);
-        const delivered = this.deliver(audience, target, { kind: 'event', event, data, meta, text });
-        span.setAttribute(A.messagingBatchCount, delivered);
+        const streamed = this.streams !== undefined && audience === 'room';
+        const text = streamed ? '' : jsonFrameText(event, data, meta);
+        let delivered = streamed ? 0 : this.delivery.deliver(audience, target, { kind: 'event', event, data, meta, text });
+        let header: WsEnvelopeHeader | undefined;
         // A connection lives on one instance: found here, nobody else needs the publication.
         if (this.bus && !(audience === 'connection' && delivered > 0)) {
           // Undefined fields are left out by JSON.stringify.
-          const header: WsEnvelopeHeader = {
+          header = {
             v: 1,
             id: randomUUID(),
             origin: this.instanceId,
@@ -219,95 +252,16 @@ export class WsBroadcaster implements OnModuleInit, OnApplicationShutdown {
             publishedAt: Date.now(),
           };
           span.setAttribute(A.messagingMessageId, header.id);
-          this.bus.publish(encodeEnvelope(header, text));
+          if (!streamed) this.bus.publish(encodeEnvelope(header, text));
         }
-        this.logDelivery(event, audience === 'room' ? target : undefined, delivered, spanContext, traceId, undefined);
+        if (streamed) delivered = this.streams!.publish(target!, event, data, meta, valid ? formatTraceparent(spanContext) : undefined, header);
+        span.setAttribute(A.messagingBatchCount, delivered);
+        this.delivery.logDelivery(event, audience === 'room' ? target : undefined, delivered, spanContext, traceId, undefined);
         return delivered;
       } finally {
         span.end();
       }
     });
-  }
-
-  /** An envelope from Redis: deliver it to this instance's sockets, in the publisher's trace. */
-  private receive(text: string): void {
-    const envelope = decodeEnvelope(text);
-    if (!envelope) {
-      this.metrics.failed('decode');
-      this.log.logger.warn({ [F.instanceId]: this.instanceId, [F.backend]: 'redis' }, WS_LOG_MESSAGES.broadcastEnvelopeRejected);
-      return;
-    }
-    const { header: h, frame } = envelope;
-    if (h.origin === this.instanceId) return;
-    this.metrics.received.inc();
-    const lagMs = Math.max(0, Date.now() - h.publishedAt);
-    this.metrics.lag.observe(lagMs / 1000);
-    // Written before a stall and run after it: late enough to be worse than nothing.
-    const staleAfterMs = this.options.broadcast.redis?.staleAfterMs ?? 0;
-    if (staleAfterMs > 0 && lagMs > staleAfterMs) {
-      this.metrics.failed('stale');
-      return;
-    }
-    const parent = parseTraceparent(h.traceparent);
-    const { parent: parentContext, links } = publisherContext(parent);
-    const span = this.tracer.startSpan(
-      `process ${h.event}`,
-      {
-        kind: SpanKind.CONSUMER,
-        attributes: {
-          [A.messagingSystem]: 'websocket',
-          [A.messagingOperationType]: 'process',
-          [A.messagingOperationName]: 'process',
-          [A.messagingDestinationName]: h.audience === 'room' ? h.target!.slice(0, MAX_ROOM_TEXT) : h.event,
-          [A.messagingMessageId]: h.id,
-          [A.messagingMessageBodySize]: Buffer.byteLength(frame),
-          [A.broadcastInstanceId]: this.instanceId,
-          [A.broadcastOriginInstanceId]: h.origin,
-        },
-        links,
-      },
-      parentContext,
-    );
-    otelContext.with(trace.setSpan(parentContext, span), () => {
-      try {
-        // The frame text as published: ws recipients get it as is, others decode it once.
-        const delivered = this.deliver(h.audience, h.target, { kind: 'event', event: h.event, meta: undefined, text: frame });
-        span.setAttribute(A.messagingBatchCount, delivered);
-        // Without a recording SDK, the line still carries the publisher's trace id.
-        const publisherTraceId = parent?.traceId ?? h.traceId;
-        this.logDelivery(h.event, h.audience === 'room' ? h.target : undefined, delivered, span.spanContext(), publisherTraceId, { origin: h.origin, lagMs });
-      } finally {
-        span.end();
-      }
-    });
-  }
-
-  /** Writes `frame` to the local sockets of the audience; walks only the recipients. */
-  private deliver(audience: WsBroadcastAudience, target: string | undefined, frame: WsOutgoingFrame & { kind: 'event' }): number {
-    const recipients =
-      audience === 'all'
-        ? this.registry.connections
-        : audience === 'room'
-          ? this.registry.room(target!)
-          : audience === 'user'
-            ? this.registry.user(target!)
-            : this.registry.connection(target!);
-    let delivered = 0;
-    for (const state of recipients) if (this.sender.send(state, frame, frame.event, true)) delivered++;
-    return delivered;
-  }
-
-  private logDelivery(event: string, room: string | undefined, delivered: number, spanContext: SpanContext, fallbackTraceId: string | undefined, remote: { origin: string; lagMs: number } | undefined): void {
-    const logger = this.log.logger;
-    const level = this.options.messageLogLevel;
-    if (!logger.isLevelEnabled(level)) return;
-    const fields = broadcastLine(event, room, delivered, spanContext, fallbackTraceId);
-    if (this.bus) fields[F.instanceId] = this.instanceId;
-    if (remote) {
-      fields[F.originInstanceId] = remote.origin;
-      fields[F.lagMs] = remote.lagMs;
-    }
-    logger[level](fields, WS_LOG_MESSAGES.broadcast);
   }
 
   private entry(state: WsConnectionState): WsRoomMember {

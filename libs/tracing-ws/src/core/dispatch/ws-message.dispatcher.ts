@@ -10,7 +10,7 @@ import { WS_EVENT_LABELS, WS_LIVE_EVENT_TYPES as LIVE, WS_LIVE_FIELDS as LF, WS_
 import { RESOLVED_OPTIONS, TRACER_NAME } from '../model/tracing-ws.tokens.js';
 import { currentWsStore, type WsClsStore } from '../model/ws-cls.store.js';
 import type { WsMessageContext } from '../model/ws-connection.context.js';
-import { WS_CLIENT_REPORT_EVENT, WS_ERROR_CODES, type WsFrameMeta } from '../model/ws-protocol.js';
+import { readRoomPosition, WS_CLIENT_REPORT_EVENT, WS_ERROR_CODES, type WsFrameMeta, type WsRoomPosition } from '../model/ws-protocol.js';
 import type { WsAck } from '../model/ws-transport.js';
 import type { ResolvedTracingWsOptions } from '../options/tracing-ws.options.js';
 import { WsAbusePolicy } from '../policy/ws-abuse.policy.js';
@@ -45,6 +45,7 @@ class InFlightMessage implements WsMessageContext {
     readonly payloadText: string | undefined,
     /** The acknowledgement the client asked for (socket.io), if any. */
     readonly ack: WsAck | undefined,
+    readonly recover: WsRoomPosition | undefined,
   ) {}
 }
 
@@ -57,16 +58,20 @@ export interface WsTextFrame {
 interface FrameMeta {
   readonly traceparent: unknown;
   readonly id: string | undefined;
+  readonly recover: WsRoomPosition | undefined;
 }
+
+/** A frame the library handles itself (not a gateway handler): the room recovery requests. */
+export type WsLibraryEventHandler = (state: WsConnectionState, data: unknown) => void;
 
 const MAX_MESSAGE_ID = 128;
 const NO_ACK = Object.freeze({ passed: false, handledManually: false });
 
 function readMeta(meta: unknown): FrameMeta | undefined {
   if (typeof meta !== 'object' || meta === null) return undefined;
-  const { traceparent, id } = meta as Record<string, unknown>;
+  const { traceparent, id, recover } = meta as Record<string, unknown>;
   const safeId = typeof id === 'string' && id.length <= MAX_MESSAGE_ID ? id : typeof id === 'number' && Number.isFinite(id) ? String(id) : undefined;
-  return { traceparent, id: safeId };
+  return { traceparent, id: safeId, recover: recover === undefined ? undefined : readRoomPosition(recover) };
 }
 
 /**
@@ -83,6 +88,7 @@ function readMeta(meta: unknown): FrameMeta | undefined {
 @Injectable()
 export class WsMessageDispatcher {
   private readonly tracer: Tracer = trace.getTracer(TRACER_NAME);
+  private readonly libraryEvents = new Map<string, WsLibraryEventHandler>();
 
   constructor(
     @Inject(RESOLVED_OPTIONS) private readonly options: ResolvedTracingWsOptions,
@@ -113,6 +119,15 @@ export class WsMessageDispatcher {
   }
 
   /**
+   * Makes `event` a frame the library answers itself on every connection (admitted and
+   * rate-limited like any frame, but no gateway handler, span or reply): the broadcaster's
+   * recovery requests. Internal.
+   */
+  handleLibraryEvent(event: string, handler: WsLibraryEventHandler): void {
+    this.libraryEvents.set(event, handler);
+  }
+
+  /**
    * Handles one frame of `size` bytes: `content` is its text, decoded only once
    * the frame is admitted, or `undefined` for a binary frame (refused: the
    * protocol is JSON text). Never throws.
@@ -134,8 +149,10 @@ export class WsMessageDispatcher {
     const entry = state.handlers.get(event);
     const parsedMeta = readMeta(meta);
     if (!entry) {
-      // The library's own event, looked at only when no handler has the name: no cost per handled frame.
+      // The library's own events, looked at only when no handler has the name: no cost per handled frame.
       if (event === WS_CLIENT_REPORT_EVENT) return this.clientReport(state, payload, size, parsedMeta?.id, undefined);
+      const own = this.libraryEvents.get(event);
+      if (own) return own(state, payload);
       return this.refuse(state, WS_EVENT_LABELS.unknown, 'Unknown event', parsedMeta?.id);
     }
     entry.metrics.received.inc();
@@ -154,6 +171,8 @@ export class WsMessageDispatcher {
     const entry = state.handlers.get(event);
     if (!entry) {
       if (event === WS_CLIENT_REPORT_EVENT) return this.clientReport(state, data, size, meta?.id, ack);
+      const own = this.libraryEvents.get(event);
+      if (own) return own(state, data);
       return this.refuse(state, WS_EVENT_LABELS.unknown, 'Unknown event', meta?.id, ack);
     }
     entry.metrics.received.inc();
@@ -225,7 +244,7 @@ export class WsMessageDispatcher {
       if (this.options.onMessageSpan) runMessageSpanHook(this.options.onMessageSpan, this.log.logger, span, event, payload, state.context);
     }
     const spanContext = span.spanContext();
-    const message = new InFlightMessage(event, meta?.id, chooseTraceId(spanContext, undefined, state.context), spanContext.spanId, span, state, payloadText, ack);
+    const message = new InFlightMessage(event, meta?.id, chooseTraceId(spanContext, undefined, state.context), spanContext.spanId, span, state, payloadText, ack, meta?.recover);
     if (this.tap.hot) {
       message.livePayload = payload;
       message.size = size;

@@ -27,6 +27,10 @@ export const WS_METRIC_NAMES = {
   broadcastLag: 'broadcast_lag_seconds',
   clientReports: 'client_reports_total',
   adminTraceDropped: 'admin_trace_dropped_total',
+  historyRecovered: 'history_recovered_messages_total',
+  historyRecoveriesFailed: 'history_recoveries_failed_total',
+  historyEntries: 'history_entries',
+  historyBytes: 'history_bytes',
 } as const;
 
 /** HTTP metric names (not prefixed: the conventional name dashboards expect). */
@@ -112,12 +116,17 @@ export const WS_SPAN_ATTRIBUTES = {
   linkType: 'ws.link.type',
   broadcastInstanceId: 'ws.broadcast.instance_id',
   broadcastOriginInstanceId: 'ws.broadcast.origin_instance_id',
+  historyOffset: 'ws.history.offset',
+  historyEpoch: 'ws.history.epoch',
+  historyRecovered: 'ws.history.recovered',
 } as const;
 
 /** Values of the `ws.link.type` link attribute: what a span's link points at. */
 export const WS_LINK_TYPES = {
   /** A message span's link to its connection's handshake span (what `WsSessionSampler` follows). */
   handshake: 'handshake',
+  /** A replayed broadcast's link to the `send <event>` span that first published it. */
+  publish: 'publish',
 } as const;
 
 /** Pino log field names (OpenTelemetry log data model names for the trace fields). */
@@ -159,6 +168,10 @@ export const WS_LOG_FIELDS = {
   lagMs: 'lag_ms',
   backend: 'backend',
   fix: 'fix',
+  offset: 'offset',
+  epoch: 'epoch',
+  fromOffset: 'from_offset',
+  recovered: 'recovered',
   /** true on a refusal found by the handshake check endpoint rather than by an upgrade. */
   handshakeCheck: 'handshake_check',
   /** `ws.client_report`: how long the client could not connect, its failed attempts and their close codes. */
@@ -199,6 +212,9 @@ export const WS_LOG_MESSAGES = {
   broadcastBackendDown: 'ws.broadcast_backend_down',
   broadcastEnvelopeRejected: 'ws.broadcast_envelope_rejected',
   presenceWriteFailed: 'ws.presence_write_failed',
+  historyRecovered: 'ws.history_recovered',
+  historyRecoveryFailed: 'ws.history_recovery_failed',
+  historyWriteFailed: 'ws.history_write_failed',
   hookFailed: 'ws.hook_failed',
   authHookFailed: 'ws.auth_hook_failed',
   tracingOff: 'ws.tracing_off',

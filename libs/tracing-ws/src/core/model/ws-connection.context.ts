@@ -1,4 +1,5 @@
 import type { Span, SpanContext } from '@opentelemetry/api';
+import type { WsRoomPosition } from './ws-protocol.js';
 import type { WsTransportName } from './ws-transport.js';
 
 /** What the library reads of a user: any application type with these fields will do. */
@@ -68,4 +69,9 @@ export interface WsMessageContext {
   readonly spanId: string;
   /** The message span. */
   readonly span: Span;
+  /**
+   * `meta.recover` of the frame: the room position a client library re-joining after a
+   * reconnect asks to recover from. `WsBroadcaster.join()` reads it (README, "Room history and recovery").
+   */
+  readonly recover?: WsRoomPosition;
 }

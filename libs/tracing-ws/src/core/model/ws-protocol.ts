@@ -86,6 +86,65 @@ export interface WsFrameMeta {
   traceId?: string;
   /** Client-chosen message id, echoed on the reply so a client can correlate it. */
   id?: string;
+  /** Room of a room broadcast when the room keeps a history (`broadcast.history`). */
+  room?: string;
+  /** Position of a room broadcast in its room's stream: 1, 2, 3… within one epoch. */
+  offset?: number;
+  /** Which stream the offset counts in; a new epoch means a restarted or recreated history. */
+  epoch?: string;
+  /** True on a broadcast replayed from the history (a recovery), absent on live ones. */
+  recovered?: true;
+  /** False on a room broadcast sent while the history was unreachable (Redis down): it has no offset and cannot be recovered. */
+  recoverable?: false;
+  /** Client to server, on a join: the last position the client saw in that room, to replay what it missed. */
+  recover?: WsRoomPosition;
+}
+
+/** A position in a room's stream: the last offset seen, in which epoch (`''`: the room had no stream yet). */
+export interface WsRoomPosition {
+  room: string;
+  epoch: string;
+  offset: number;
+}
+
+/**
+ * Frames the library itself exchanges about room histories (README, "Room history
+ * and recovery"); the client library handles them, applications never do.
+ * - `position` (server → client): the room's current position, after a join without
+ *   `meta.recover`, and as a hint when the server knows a member may have missed
+ *   something (Redis back up, a late broadcast dropped);
+ * - `recovered` (server → client): the replay asked for is complete (data: position, `count`);
+ * - `recoveryFailed` (server → client): it could not be replayed (data: `reason`, and the
+ *   current position when known); the client starts again from there;
+ * - `recover` (client → server): replay `room` after `offset` (a gap seen on the live stream).
+ */
+export const WS_ROOM_EVENTS = {
+  position: 'tracing-ws:position',
+  recovered: 'tracing-ws:recovered',
+  recoveryFailed: 'tracing-ws:recovery_failed',
+  recover: 'tracing-ws:recover',
+} as const;
+
+/**
+ * Why a recovery failed (the `reason` of `tracing-ws:recovery_failed` and of the
+ * `ws_history_recoveries_failed_total` metric): `gap` (what was missed is older than
+ * the history keeps), `epoch` (the history was restarted or recreated since),
+ * `unavailable` (Redis unreachable: nothing can be read).
+ */
+export type WsRecoveryFailure = 'gap' | 'epoch' | 'unavailable';
+export const WS_RECOVERY_FAILURES: readonly WsRecoveryFailure[] = Object.freeze(['gap', 'epoch', 'unavailable']);
+
+const MAX_ROOM_LENGTH = 256;
+const MAX_EPOCH_LENGTH = 64;
+
+/** A position the client sent (in `meta.recover` or a `recover` frame), validated; `undefined` when malformed. */
+export function readRoomPosition(value: unknown): WsRoomPosition | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const { room, epoch, offset } = value as Record<string, unknown>;
+  if (typeof room !== 'string' || room.length === 0 || room.length > MAX_ROOM_LENGTH) return undefined;
+  if (typeof epoch !== 'string' || epoch.length > MAX_EPOCH_LENGTH) return undefined;
+  if (typeof offset !== 'number' || !Number.isSafeInteger(offset) || offset < 0) return undefined;
+  return { room, epoch, offset };
 }
 
 /** A JSON text frame: `{"event", "data", "meta"?}`. */

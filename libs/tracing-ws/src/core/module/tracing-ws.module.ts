@@ -3,6 +3,7 @@ import { HttpAdapterHost } from '@nestjs/core';
 import { ClsModule } from 'nestjs-cls';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { WsBroadcastMetrics } from '../telemetry/ws-broadcast.metrics.js';
+import { WsHistoryMetrics } from '../telemetry/ws-history.metrics.js';
 import { WsBroadcaster } from '../broadcast/ws.broadcaster.js';
 import { WsConnectionLifecycle } from '../lifecycle/ws-connection.lifecycle.js';
 import { WsContextService } from './ws-context.service.js';
@@ -66,6 +67,7 @@ import type { ResolvedTracingWsOptions } from '../options/tracing-ws.options.js'
     WsFrameSender,
     WsBroadcaster,
     WsBroadcastMetrics,
+    WsHistoryMetrics,
     HttpMetricsMiddleware,
     WsAdmission,
     WsUnhandledRejections,

@@ -70,6 +70,11 @@ export const TRACING_WS_OPTION_RULES: OptionRules<ResolvedTracingWsOptions> = {
       staleAfterMs: count(5000),
       maxInFlightPublishes: count(1000, 1),
     }),
+    history: new OptionalGroup({
+      size: new OptionRule(100, (v) => isWholeNumber(1)(v) && (v as number) <= 100000, 'give a whole number of broadcasts per room, 1 to 100000.'),
+      ttlMs: new OptionRule(300000, isWholeNumber(1000), 'give a whole number of milliseconds, at least 1000.'),
+      maxBytes: new OptionRule(64 * 1024 * 1024, isWholeNumber(65536), 'give a whole number of bytes, at least 65536 (64 KiB).'),
+    }),
   },
   heartbeat: { intervalMs: count(30000) },
   invalidFrames: { max: count(20), windowMs: count(10000, 1) },

@@ -110,6 +110,35 @@ export interface TracingWsRedisOptions {
   maxInFlightPublishes?: number;
 }
 
+/**
+ * Room history of {@link TracingWsBroadcastOptions.history}: what is kept of each room's
+ * broadcasts so that a client that lost its connection (or a frame) gets what it missed.
+ * In process memory without `broadcast.redis`; in one Redis Stream per room with it.
+ */
+export interface TracingWsHistoryOptions {
+  /**
+   * Broadcasts kept per room, newest last (Redis: `XADD … MAXLEN ~ size`, so a few more
+   * may be kept). A client that missed more than this gets `recovery_failed` (`gap`).
+   * @defaultValue `100`
+   */
+  size?: number;
+  /**
+   * How long a broadcast stays recoverable. A client away longer than this gets
+   * `recovery_failed` (`gap`) if something was published meanwhile. A room's position
+   * (epoch, last offset) is kept longer (in memory: until `maxBytes` evicts it; in Redis: 24 h
+   * or `ttlMs`, whichever is longer), so a client that missed nothing recovers whatever the wait.
+   * @defaultValue `300000` (5 minutes)
+   */
+  ttlMs?: number;
+  /**
+   * In-memory history only: bytes of frames (and room records) kept across all rooms;
+   * past it the least recently written rooms lose their oldest entries, then their records.
+   * The Redis history is bounded by `size` and `ttlMs` instead.
+   * @defaultValue `67108864` (64 MiB)
+   */
+  maxBytes?: number;
+}
+
 /** Where broadcasts go beyond this process. */
 export interface TracingWsBroadcastOptions {
   /**
@@ -124,6 +153,14 @@ export interface TracingWsBroadcastOptions {
    * @defaultValue `undefined` (in-memory, one process)
    */
   redis?: TracingWsRedisOptions;
+  /**
+   * Keep a history per room and number room broadcasts (`meta.offset`, `meta.epoch`), so
+   * that a client re-joining after a reconnect, or seeing a gap in offsets, is sent what it
+   * missed, in order, once (README, "Room history and recovery"). Off unless given: it costs
+   * memory (or Redis writes) and, with Redis, a Redis round trip before local delivery.
+   * @defaultValue `undefined` (no history; `{}` turns it on with the defaults)
+   */
+  history?: TracingWsHistoryOptions;
 }
 
 /** Server pings; a peer that has not answered by the next ping is terminated. */
@@ -371,6 +408,7 @@ export interface ResolvedTracingWsOptions {
     /** Generated when options are resolved, unless given. */
     readonly instanceId: string;
     readonly redis: Readonly<Required<TracingWsRedisOptions>> | undefined;
+    readonly history: Readonly<Required<TracingWsHistoryOptions>> | undefined;
   };
   readonly heartbeat: Readonly<Required<TracingWsHeartbeatOptions>>;
   readonly invalidFrames: Readonly<Required<TracingWsInvalidFrameOptions>>;

@@ -262,8 +262,10 @@ function closeConn(c, graceful = false) {
   else c.ws.terminate();
 }
 
+const eluOpen = performance.eventLoopUtilization();
 const connectMs = await connectAll();
+const connectElu = performance.eventLoopUtilization(eluOpen).utilization;
 const hs = Float64Array.from(handshakeMs);
-parentPort.postMessage({ type: 'connected', opened, failedOpen, errors, connectMs, handshakeMs: hs }, [hs.buffer]);
+parentPort.postMessage({ type: 'connected', opened, failedOpen, errors, connectMs, connectElu, handshakeMs: hs }, [hs.buffer]);
 
 export { FINE, COARSE };

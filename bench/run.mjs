@@ -683,6 +683,8 @@ async function connectionsMode(o, rand, { conns, hold, scenarios, rounds }) {
           cpuUsPerHandshake: (cpu(c0, c1) / opened) * 1e6,
           // Wall time of the opening phase the server was busy (1 = CPU-bound, low = waiting).
           serverBusyWhileOpening: cpu(c0, c1) / handshakeS,
+          // How busy the load generator's event loop was meanwhile (near 1: client-bound).
+          clientEluWhileOpening: Math.max(...conn.map((c) => c.connectElu)),
           load1: loadBefore,
           profileFile,
         };
@@ -727,25 +729,25 @@ async function connectionsMode(o, rand, { conns, hold, scenarios, rounds }) {
         row.cpuUsPerClose = (cpu(k0, k1) / opened) * 1e6;
         row.leftOpen = k1.clients;
         rows.push(row);
-        console.log(`  round ${round} s${s}: ${opened} open (${failed} refused) ${fmt(row.handshakesPerSec)}/s, handshake p50 ${fmt(row.handshakeP50, 2)} p99 ${fmt(row.handshakeP99, 2)} ms, CPU ${fmt(row.cpuUsPerHandshake)} µs/handshake (server busy ${fmt(row.serverBusyWhileOpening * 100)}% while opening), close ${fmt(row.cpuUsPerClose)} µs${hold > 0 ? `, RSS ${fmt(row.rssPerConnKB, 1)} KB/conn, heap ${fmt(row.heapPerConnKB, 1)} KB/conn, heartbeat ${fmt(row.hbCpuMsPerRound, 1)} ms/round, held ${row.held}` : ''}, load ${row.load1}${profileFile ? `, profile ${profileFile} (${opened} handshakes)` : ''}`);
+        console.log(`  round ${round} s${s}: ${opened} open (${failed} refused) ${fmt(row.handshakesPerSec)}/s, handshake p50 ${fmt(row.handshakeP50, 2)} p99 ${fmt(row.handshakeP99, 2)} ms, CPU ${fmt(row.cpuUsPerHandshake)} µs/handshake (server busy ${fmt(row.serverBusyWhileOpening * 100)}%, client ELU ${fmt(row.clientEluWhileOpening, 2)} while opening), close ${fmt(row.cpuUsPerClose)} µs${hold > 0 ? `, RSS ${fmt(row.rssPerConnKB, 1)} KB/conn, heap ${fmt(row.heapPerConnKB, 1)} KB/conn, heartbeat ${fmt(row.hbCpuMsPerRound, 1)} ms/round, held ${row.held}` : ''}, load ${row.load1}${profileFile ? `, profile ${profileFile} (${opened} handshakes)` : ''}`);
       } finally {
         await gen?.stop();
         await server.stop();
       }
     }
   }
-  const keys = ['handshakesPerSec', 'handshakeP50', 'handshakeP99', 'cpuUsPerHandshake', 'serverBusyWhileOpening', 'cpuUsPerClose'];
+  const keys = ['handshakesPerSec', 'handshakeP50', 'handshakeP99', 'cpuUsPerHandshake', 'serverBusyWhileOpening', 'clientEluWhileOpening', 'cpuUsPerClose'];
   if (hold > 0) keys.push('rssPerConnKB', 'heapPerConnKB', 'rssFullMB', 'idleCpuPct', 'hbCpuPct', 'hbCpuMsPerRound', 'held');
   const S = summarize(rows, keys);
   const defs = [...HS_RATIOS, ...(hold > 0 ? [{ a: 3, b: 2, key: 'rssPerConnKB', name: 'RSS per connection, module / bare NestJS', max: 1 }] : [])];
   const ratios = perRoundRatios(rows, defs);
   const L = [];
   L.push(`\n## ${hold > 0 ? 'Connections' : 'Handshakes'} (${fmt(conns)} sockets, 64 opening at a time, fresh source address per scenario and round, median of ${rounds} rounds)\n`);
-  L.push(`| # | scenario | handshakes/s | p50 ms | p99 ms | CPU µs / handshake | server busy while opening | CPU µs / close |${hold > 0 ? ' held | RSS KB / conn | heap KB / conn | heartbeat CPU ms / round |' : ''}`);
+  L.push(`| # | scenario | handshakes/s | p50 ms | p99 ms | CPU µs / handshake | server busy / client ELU while opening | CPU µs / close |${hold > 0 ? ' held | RSS KB / conn | heap KB / conn | heartbeat CPU ms / round |' : ''}`);
   L.push(`|---|---|---|---|---|---|---|---|${hold > 0 ? '---|---|---|---|' : ''}`);
   for (const s of scenarios) {
     const t = S[s];
-    L.push(`| ${s} | ${SCENARIOS[s]} | ${fmt(t.handshakesPerSec)} | ${fmt(t.handshakeP50, 2)} | ${fmt(t.handshakeP99, 2)} | ${fmt(t.cpuUsPerHandshake)} | ${fmt(t.serverBusyWhileOpening * 100)} % | ${fmt(t.cpuUsPerClose)} |${hold > 0 ? ` ${fmt(t.held)} | ${fmt(t.rssPerConnKB, 1)} | ${fmt(t.heapPerConnKB, 1)} | ${fmt(t.hbCpuMsPerRound, 1)} |` : ''}`);
+    L.push(`| ${s} | ${SCENARIOS[s]} | ${fmt(t.handshakesPerSec)} | ${fmt(t.handshakeP50, 2)} | ${fmt(t.handshakeP99, 2)} | ${fmt(t.cpuUsPerHandshake)} | ${fmt(t.serverBusyWhileOpening * 100)} % / ${fmt(t.clientEluWhileOpening, 2)} | ${fmt(t.cpuUsPerClose)} |${hold > 0 ? ` ${fmt(t.held)} | ${fmt(t.rssPerConnKB, 1)} | ${fmt(t.heapPerConnKB, 1)} | ${fmt(t.hbCpuMsPerRound, 1)} |` : ''}`);
   }
   L.push(ratioLines('Per-round ratios (same round), median (min–max):', ratios));
   console.log(L.join('\n'));

@@ -28,8 +28,9 @@
 //   --workload echo|broadcast [echo]   --group 10 (broadcast, ws scenarios only)
 //   --conns 15000   --hold 10 (s)   --heartbeat-ms 1000   (connections mode)
 //   --pin auto|off   --workers 1
-//   --nice N [0] run this process and every server at nice N (e.g. -10 on a machine shared with
-//              other work: they then lose the core to the bench less often; recorded in the JSON)
+//   --nice N [0] run this process and every server at nice N, and their autogroup too when the
+//              kernel groups sessions (e.g. -10 on a machine shared with other sessions: the
+//              bench then loses its cores to them less often; restored at exit; in the JSON)
 //   --profile (V8 CPU profile of the server over each measured window only, via the
 //              inspector: bench/.build/profiles/s<N>-<mode>-<ts>.cpuprofile; the message
 //              count of the window is printed, for profile-summary.mjs --per)
@@ -211,6 +212,24 @@ function setUpPinning(o) {
       pinning.nice = o.nice;
     } catch (err) {
       console.warn(`# WARNING: renice ${o.nice} failed (${err.message}): running at the default priority`);
+    }
+    // With autogroup scheduling (Linux's default for sessions), a nice value only orders
+    // processes within their session's group: against other sessions' work the group's own
+    // nice counts. It is set for the run and restored when the bench exits.
+    try {
+      if (readFileSync('/proc/sys/kernel/sched_autogroup_enabled', 'utf8').trim() === '1') {
+        const before = /nice\s+(-?\d+)/.exec(readFileSync('/proc/self/autogroup', 'utf8'))?.[1] ?? '0';
+        writeFileSync('/proc/self/autogroup', String(o.nice));
+        pinning.autogroupNice = o.nice;
+        process.on('exit', () => {
+          try {
+            writeFileSync('/proc/self/autogroup', before);
+          } catch {}
+        });
+        for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => process.exit(130));
+      }
+    } catch (err) {
+      console.warn(`# WARNING: could not set the autogroup's nice (${err.message}): other sessions' processes compete at equal weight`);
     }
   }
 }
@@ -793,7 +812,7 @@ const m = machine();
 const rand = prng(o.seed);
 const result = { options: o, seed: o.seed, machine: m, pinning, startedAt: new Date().toISOString(), loadavgStart: loadavg() };
 console.log(`# tracing-ws bench, mode ${o.mode}, seed ${o.seed} (--seed ${o.seed} replays the order)`);
-console.log(`# ${m.model}, ${m.cores} cores, ${m.memGB} GiB, node ${m.node}; ${pinning.note}${pinning.nice ? `; nice ${pinning.nice}` : ''}; loadavg ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+console.log(`# ${m.model}, ${m.cores} cores, ${m.memGB} GiB, node ${m.node}; ${pinning.note}${pinning.nice ? `; nice ${pinning.nice}${pinning.autogroupNice ? ' (and its autogroup)' : ''}` : ''}; loadavg ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
 try {
   if (o.mode === 'rate' || o.mode === 'all') result.rate = await rateMode(o, rand);
   if (o.mode === 'handshake' || o.mode === 'all') {

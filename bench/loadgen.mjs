@@ -2,15 +2,19 @@
 // process). Loopback only; every loop is bounded in time (the parent's phases plus a
 // hard deadline) and in count (connections, in-flight messages per connection).
 //
-// workerData: { url, connections, firstIndex, localAddresses, mode, ... } (see below)
+// workerData: { url, transport, connections, firstIndex, localAddresses, mode, ... } (see below)
+// transport 'ws': the `ws` client, JSON frames {event, data}; 'io': socket.io-client on its
+// websocket transport, `emit('echo', data, ack)`, the acknowledgement is the reply.
 // Messages from the parent: 'go' (start sending), 'reset' (clear stats, start the
 // measured window), 'report' (post stats), 'stop' (stop sending, close, exit).
 
 import { parentPort, workerData } from 'node:worker_threads';
 import WebSocket from 'ws';
+import { io } from 'socket.io-client';
 
 const {
   url, // ws://127.0.0.1:<port>/ws
+  transport = 'ws', // 'ws' | 'io' (socket.io-client; url's path is the engine path)
   connections, // sockets this worker opens
   firstIndex = 0, // global index of this worker's first socket
   localAddresses = ['127.0.0.1'],
@@ -40,6 +44,7 @@ function record(ms) {
 // ---- frames: one pre-serialised frame per connection (payload padded to size)
 const pad = 'x'.repeat(Math.max(0, payloadBytes - 40));
 function frameFor(index) {
+  if (transport === 'io') return { c: index, pad }; // socket.io serialises it (≈ the same bytes)
   if (workload === 'broadcast') return JSON.stringify({ event: 'broadcast', data: { c: index, pad } });
   return JSON.stringify({ event: 'echo', data: { c: index, pad } });
 }
@@ -63,6 +68,11 @@ class Conn {
     this.head = 0;
     this.tail = 0;
     this.ws = undefined;
+    // socket.io: acknowledgements come back in order on one connection (one handler, no await)
+    this.ack = () => {
+      deliveries++;
+      this.onOwnReply();
+    };
   }
   get outstanding() {
     return this.tail - this.head;
@@ -70,7 +80,8 @@ class Conn {
   send() {
     if (this.tail - this.head >= RING) return false;
     this.ring[this.tail++ % RING] = performance.now();
-    this.ws.send(this.frame);
+    if (transport === 'io') this.ws.emit('echo', this.frame, this.ack);
+    else this.ws.send(this.frame);
     sent++;
     return true;
   }
@@ -95,15 +106,20 @@ function onMessage(data) {
   conn.onOwnReply();
 }
 
+// Handshake latency: from the client's first call to 'open' (ws) / 'connect' (socket.io), ms.
+const handshakeMs = [];
 function open(index) {
   const conn = new Conn(index);
   const local = localAddresses[index % localAddresses.length];
+  const t0 = performance.now();
+  if (transport === 'io') return openIo(conn, local, t0);
   const target = workload === 'broadcast' ? `${url}?g=${Math.floor(index / groupSize)}` : url;
   return new Promise((resolve) => {
     const ws = new WebSocket(target, { localAddress: local, perMessageDeflate: false, handshakeTimeout: 30_000 });
     conn.ws = ws;
     ws.benchConn = conn;
     ws.once('open', () => {
+      handshakeMs.push(performance.now() - t0);
       opened++;
       socks.push(conn);
       resolve();
@@ -125,6 +141,41 @@ function open(index) {
   });
 }
 
+function openIo(conn, local, t0) {
+  const u = new URL(url);
+  return new Promise((resolve) => {
+    const socket = io(`http://${u.host}`, {
+      path: u.pathname,
+      transports: ['websocket'],
+      forceNew: true,
+      reconnection: false,
+      localAddress: local,
+      perMessageDeflate: false,
+      timeout: 30_000,
+    });
+    conn.ws = socket;
+    let settled = false;
+    socket.once('connect', () => {
+      handshakeMs.push(performance.now() - t0);
+      opened++;
+      socks.push(conn);
+      settled = true;
+      resolve();
+    });
+    socket.once('connect_error', () => {
+      failedOpen++;
+      socket.close();
+      if (!settled) resolve();
+      settled = true;
+    });
+    socket.once('disconnect', () => {
+      if (running || mode === 'idle') closedEarly++;
+      if (!settled) resolve();
+      settled = true;
+    });
+  });
+}
+
 async function connectAll() {
   const t0 = performance.now();
   let next = 0;
@@ -137,11 +188,11 @@ async function connectAll() {
 
 // ---- open loop: send at a fixed total rate, round-robin over connections
 let openTimer;
+let skipped = 0; // open loop: sends skipped because a connection had RING messages outstanding
 function startOpenLoop() {
   const t0 = performance.now();
   let due = 0;
   let rr = 0;
-  let skipped = 0;
   const tick = () => {
     if (!running) return;
     const target = Math.floor(((performance.now() - t0) * rate) / 1000);
@@ -154,7 +205,6 @@ function startOpenLoop() {
     openTimer = setTimeout(tick, 1);
   };
   tick();
-  return () => skipped;
 }
 
 let windowStart = performance.now();
@@ -164,6 +214,7 @@ function snapshot() {
   for (const c of socks) outstanding += c.outstanding;
   return {
     sent,
+    skipped,
     replies,
     deliveries,
     errors,
@@ -184,7 +235,7 @@ parentPort.on('message', async (msg) => {
     if (mode === 'closed') for (const c of socks) for (let i = 0; i < inflight; i++) c.send();
     else if (mode === 'open') startOpenLoop();
   } else if (msg === 'reset') {
-    sent = replies = deliveries = errors = 0;
+    sent = replies = deliveries = errors = skipped = 0;
     hist = new Uint32Array(FINE + COARSE + 1);
     windowStart = performance.now();
     eluStart = performance.eventLoopUtilization();
@@ -195,12 +246,26 @@ parentPort.on('message', async (msg) => {
   } else if (msg === 'stop') {
     running = false;
     clearTimeout(openTimer);
-    for (const c of socks) c.ws.terminate();
+    for (const c of socks) closeConn(c);
     setTimeout(() => process.exit(0), 50);
+  } else if (msg === 'close-all') {
+    // Close every socket from the client side (the server sees a normal close: close spans).
+    running = false;
+    for (const c of socks) closeConn(c, true);
+    parentPort.postMessage({ type: 'closed', count: socks.length });
   }
 });
 
+function closeConn(c, graceful = false) {
+  if (transport === 'io') c.ws.disconnect();
+  else if (graceful) c.ws.close(1000);
+  else c.ws.terminate();
+}
+
+const eluOpen = performance.eventLoopUtilization();
 const connectMs = await connectAll();
-parentPort.postMessage({ type: 'connected', opened, failedOpen, errors, connectMs });
+const connectElu = performance.eventLoopUtilization(eluOpen).utilization;
+const hs = Float64Array.from(handshakeMs);
+parentPort.postMessage({ type: 'connected', opened, failedOpen, errors, connectMs, connectElu, handshakeMs: hs }, [hs.buffer]);
 
 export { FINE, COARSE };

@@ -1,29 +1,48 @@
 // npm run bench -- [options]        (or: sh scripts/node.sh bench/run.mjs [options] after npm run build)
 //
-// Throughput mode (default): for every round, every scenario in turn (order rotated per
-// round) gets a fresh server process; a closed-loop load (connections × inflight) runs for
-// warmup + duration; then a latency phase runs each scenario open-loop at
-// --latency-load × scenario 2's median saturation rate. Prints medians and ratios.
-// Connections mode (--mode connections): opens --conns idle sockets against scenarios 2 and
-// 3, reports handshake rate, RSS per connection and heartbeat CPU.
+// Modes (--mode, default all = rate, then handshake, then saturation):
+//   rate        The headline. Every scenario is driven open-loop at the same fixed rate
+//               (--rate msgs/s, round-robin over --connections sockets); server CPU time per
+//               message (µs) is process.cpuUsage() of the server over the measured window
+//               (after --warmup s and a forced GC), divided by the replies in it. A scenario
+//               whose achieved rate falls short of --rate (or builds a backlog) is flagged.
+//   saturation  Second view: closed loop (connections × inflight), msgs/s and CPU per message
+//               at saturation (moves with write batching and with the load generator).
+//   handshake   --hs-conns sockets opened (64 at a time) per scenario and round from a fresh
+//               loopback source address: handshake latency p50/p99, handshakes/s, server CPU
+//               per handshake, then all closed by the client: server CPU per close.
+//   connections As handshake with --conns idle sockets, then held --hold s: RSS per
+//               connection, idle and heartbeat CPU.
+// Every round runs every scenario once, in an order shuffled per round with a seeded PRNG
+// (--seed; printed); each measurement gets a fresh server process. Ratios (against raw ws,
+// bare NestJS, bare socket.io) are taken per round, summarised as median (min–max).
+// With taskset available, this process (and its load worker threads) runs on core 0 and
+// every server process on core 1 (--pin off: both float; a warning says so).
 //
 // Options (defaults in brackets):
-//   --scenarios 1,2,3,4,5   --rounds 3   --duration 5 (s)   --warmup 2 (s)
-//   --connections 100   --inflight 10   --payload 64 (bytes)   --workers 1
-//   --workload echo|broadcast [echo]   --group 10 (broadcast group size)
-//   --latency-load 0.5 (0 skips the latency phase)   --latency-scenarios (= --scenarios)
-//   --mode throughput|connections   --conns 15000   --hold 10 (s)   --heartbeat-ms 1000
+//   --mode all|rate|saturation|handshake|connections [all]   --scenarios 1,2,3,4,5,7,8,9
+//   --rounds 5   --duration 4 (s)   --warmup 2 (s)   --rate 10000 (msgs/s)   --seed N
+//   --connections 100   --inflight 10 (saturation)   --payload 64 (bytes)
+//   --sat-rounds 2   --sat-duration 3 (s)   (saturation inside --mode all)
+//   --hs-conns 2000   --hs-scenarios 1,2,3,7,8   (handshake inside --mode all)
+//   --workload echo|broadcast [echo]   --group 10 (broadcast, ws scenarios only)
+//   --conns 15000   --hold 10 (s)   --heartbeat-ms 1000   (connections mode)
+//   --pin auto|off   --workers 1
+//   --nice N [0] run this process and every server at nice N, and their autogroup too when the
+//              kernel groups sessions (e.g. -10 on a machine shared with other sessions: the
+//              bench then loses its cores to them less often; restored at exit; in the JSON)
 //   --profile (V8 CPU profile of the server over each measured window only, via the
 //              inspector: bench/.build/profiles/s<N>-<mode>-<ts>.cpuprofile; the message
 //              count of the window is printed, for profile-summary.mjs --per)
 //   --cpu-prof (whole server process under node --cpu-prof, startup included)
-//   --json FILE (write all raw results)
-//   --max-foreign 0.1 (cores used by other processes in a window above which it is repeated)
-//   --retries 2
+//   --json FILE (all raw results, per-round ratios and load averages; bench/compare-runs.mjs
+//              compares three of them)
+//   --max-foreign 0.25 (cores used by other processes in a window above which it is repeated)
+//   --retries 1   --baseline-lib FILE (scenario 6)
 
-import { fork } from 'node:child_process';
-import { mkdirSync, readdirSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { execFileSync, fork } from 'node:child_process';
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
+import { cpus, loadavg, totalmem } from 'node:os';
 import { dirname, join, resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
@@ -34,36 +53,77 @@ const BUILD = join(here, '.build');
 export const SCENARIOS = {
   1: 'raw ws',
   2: 'bare NestJS (WsAdapter)',
-  3: 'TracingWsModule defaults (100% sampled, msg log off)',
+  3: 'module defaults (100% sampled, msg log off)',
   4: 'worst: 100% sampled + info msg log to file',
-  5: 'TracingWsModule, 10% sampling',
-  6: 'as 3, on the --baseline-lib build (before/after a change)',
+  5: 'module, 10% sampling',
+  6: 'as 3, on the --baseline-lib build',
+  7: 'bare NestJS on socket.io (IoAdapter)',
+  8: 'module on socket.io (TracingIoAdapter, defaults)',
+  9: 'as 3, metrics.exemplars off',
 };
+const IO = new Set([7, 8]);
+const transportOf = (s) => (IO.has(s) ? 'io' : 'ws');
+
+// Ratios taken per round (numerator / denominator scenario) and, where the issues set one, the target.
+// CPU ratios: server CPU per message; "≤" targets. Throughput ratios (saturation): "≥" targets.
+export const CPU_RATIOS = [
+  { a: 2, b: 1, name: 'bare NestJS / raw ws' },
+  { a: 3, b: 1, name: 'module defaults / raw ws', max: 1.3 },
+  { a: 5, b: 1, name: '10 % sampling / raw ws', max: 1.15 },
+  { a: 4, b: 1, name: 'worst / raw ws', max: 2 },
+  { a: 3, b: 2, name: 'module defaults / bare NestJS' },
+  { a: 4, b: 2, name: 'worst / bare NestJS' },
+  { a: 5, b: 2, name: '10 % sampling / bare NestJS' },
+  { a: 3, b: 9, name: 'exemplars on / off (s3 / s9)' },
+  { a: 7, b: 2, name: 'bare socket.io / bare NestJS ws' },
+  { a: 8, b: 7, name: 'module on socket.io / bare socket.io', max: 1 / 0.9 },
+  { a: 6, b: 3, name: 'baseline build / this build' },
+];
+export const SAT_RATIOS = [
+  { a: 1, b: 2, name: 'raw ws / bare NestJS' },
+  { a: 3, b: 2, name: 'module defaults / bare NestJS' },
+  { a: 4, b: 2, name: 'worst / bare NestJS', min: 0.75 },
+  { a: 5, b: 2, name: '10 % sampling / bare NestJS' },
+  { a: 8, b: 7, name: 'module on socket.io / bare socket.io', min: 0.9 },
+];
+export const HS_RATIOS = [
+  { a: 3, b: 2, key: 'cpuUsPerHandshake', name: 'handshake CPU, module / bare NestJS', max: 1.15 },
+  { a: 3, b: 2, key: 'handshakesPerSec', name: 'handshake rate, module / bare NestJS', min: 0.9 },
+  { a: 3, b: 2, key: 'cpuUsPerClose', name: 'close CPU, module / bare NestJS' },
+  { a: 8, b: 7, key: 'cpuUsPerHandshake', name: 'handshake CPU, module / bare socket.io' },
+  { a: 8, b: 7, key: 'handshakesPerSec', name: 'handshake rate, module / bare socket.io' },
+];
 
 // ------------------------------------------------------------------ options
 function parseArgs(argv) {
   const o = {
-    scenarios: [1, 2, 3, 4, 5],
-    rounds: 3,
-    duration: 5,
+    mode: 'all',
+    scenarios: [1, 2, 3, 4, 5, 7, 8, 9],
+    rounds: 5,
+    duration: 4,
     warmup: 2,
+    rate: 10000,
+    seed: undefined,
     connections: 100,
     inflight: 10,
     payload: 64,
+    satRounds: 2,
+    satDuration: 3,
+    hsConns: 2000,
+    hsScenarios: [1, 2, 3, 7, 8],
     workers: 1,
     workload: 'echo',
     group: 10,
-    latencyLoad: 0.5,
-    latencyScenarios: undefined,
-    mode: 'throughput',
     conns: 15000,
     hold: 10,
     heartbeatMs: 1000,
+    pin: 'auto',
+    nice: 0, // scheduling priority of this process and the servers (negative: needs privileges)
     profile: false,
     cpuProf: false,
     json: undefined,
-    maxForeign: 0.1, // cores used by other processes above which a run is repeated
-    retries: 2,
+    maxForeign: 0.25, // cores used by other processes above which a window is repeated
+    retries: 1,
     baselineLib: undefined, // index.js of another build of the library, for scenario 6
   };
   for (let i = 0; i < argv.length; i++) {
@@ -76,21 +136,102 @@ function parseArgs(argv) {
     }
     const v = argv[++i];
     if (v === undefined) throw new Error(`${a} needs a value`);
-    if (key === 'scenarios' || key === 'latencyScenarios') o[key] = v.split(',').map(Number);
-    else if (typeof o[key] === 'number') o[key] = Number(v);
+    if (key === 'scenarios' || key === 'hsScenarios') o[key] = v.split(',').map(Number);
+    else if (typeof o[key] === 'number' || key === 'seed') o[key] = Number(v);
     else o[key] = v;
   }
-  for (const s of [...o.scenarios, ...(o.latencyScenarios ?? [])]) if (!SCENARIOS[s]) throw new Error(`no scenario ${s}`);
-  if ([...o.scenarios, ...(o.latencyScenarios ?? [])].includes(6) && !o.baselineLib) throw new Error('scenario 6 needs --baseline-lib <path to index.js of another build>');
-  o.latencyScenarios ??= o.scenarios;
+  if (o.mode === 'throughput') o.mode = 'saturation';
+  if (!['all', 'rate', 'saturation', 'handshake', 'connections'].includes(o.mode)) throw new Error(`unknown --mode ${o.mode}`);
+  for (const s of [...o.scenarios, ...o.hsScenarios]) if (!SCENARIOS[s]) throw new Error(`no scenario ${s}`);
+  if ([...o.scenarios, ...o.hsScenarios].includes(6) && !o.baselineLib) throw new Error('scenario 6 needs --baseline-lib <path to index.js of another build>');
+  if (o.workload === 'broadcast' && o.scenarios.some((s) => IO.has(s))) throw new Error('--workload broadcast: ws scenarios only (1-6, 9)');
+  o.seed ??= Date.now() % 1_000_000;
   // Bounds: nothing unbounded runs on this machine.
-  if (!(o.duration > 0 && o.duration <= 120)) throw new Error('--duration must be in (0, 120] s');
-  if (!(o.rounds >= 1 && o.rounds <= 10)) throw new Error('--rounds must be 1..10');
+  if (!(o.duration > 0 && o.duration <= 120) || !(o.satDuration > 0 && o.satDuration <= 120)) throw new Error('--duration must be in (0, 120] s');
+  if (!(o.rounds >= 1 && o.rounds <= 10) || !(o.satRounds >= 1 && o.satRounds <= 10)) throw new Error('--rounds must be 1..10');
   if (!(o.connections >= 1 && o.connections <= 5000)) throw new Error('--connections must be 1..5000');
   if (!(o.inflight >= 1 && o.inflight <= 1000)) throw new Error('--inflight must be 1..1000');
-  if (!(o.conns >= 1 && o.conns <= 30000)) throw new Error('--conns must be 1..30000');
-  if (!(o.hold > 0 && o.hold <= 120)) throw new Error('--hold must be in (0, 120] s');
+  if (!(o.rate > 0 && o.rate <= 200_000)) throw new Error('--rate must be in (0, 200000]');
+  if (!(o.conns >= 1 && o.conns <= 30000) || !(o.hsConns >= 1 && o.hsConns <= 30000)) throw new Error('--conns must be 1..30000');
+  if (!(o.hold >= 0 && o.hold <= 120)) throw new Error('--hold must be in [0, 120] s');
   return o;
+}
+
+// ------------------------------------------------------------------ seeded order, fresh addresses
+// mulberry32: a small seeded PRNG, so that an order can be replayed with --seed.
+function prng(seed) {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+function shuffled(xs, rand) {
+  const out = [...xs];
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(rand() * (i + 1));
+    [out[i], out[j]] = [out[j], out[i]];
+  }
+  return out;
+}
+// Every server instance gets its clients from a loopback source address no earlier
+// instance of this run used (127.X.Y.1, the whole 127/8 is local): a client that binds
+// a source address picks its port at bind time and must skip ports still in TIME_WAIT
+// from earlier sockets on that address, which slowed whichever scenario followed a big one.
+let addressCounter = 0;
+let addressBase = 0;
+function freshAddress() {
+  const n = (addressBase + addressCounter++) % (250 * 250);
+  return `127.${1 + Math.floor(n / 250)}.${1 + (n % 250)}.1`;
+}
+
+// ------------------------------------------------------------------ core pinning
+const TASKSET = ['/usr/bin/taskset', '/bin/taskset'].find((p) => existsSync(p));
+let pinning = { enabled: false, note: '' };
+function setUpPinning(o) {
+  const n = cpus().length;
+  if (o.pin === 'off') pinning = { enabled: false, note: 'pinning off (--pin off): load generator and server float over all cores' };
+  else if (!TASKSET) pinning = { enabled: false, note: 'WARNING: taskset not found: load generator and server float over all cores' };
+  else if (n < 2) pinning = { enabled: false, note: 'WARNING: one core: load generator and server share it' };
+  else {
+    try {
+      // -a: every thread of this process; worker threads started later inherit it.
+      execFileSync(TASKSET, ['-a', '-p', '-c', '0', String(process.pid)], { stdio: 'ignore' });
+      pinning = { enabled: true, loadCore: 0, serverCore: 1, note: `load generator (this process, its worker threads) on core 0, servers on core 1 (${n} cores)` };
+    } catch (err) {
+      pinning = { enabled: false, note: `WARNING: taskset failed (${err.message}): load generator and server float` };
+    }
+  }
+  if (!pinning.enabled) console.warn(`# ${pinning.note}`);
+  if (o.nice) {
+    try {
+      execFileSync('renice', ['-n', String(o.nice), '-p', String(process.pid)], { stdio: 'ignore' });
+      pinning.nice = o.nice;
+    } catch (err) {
+      console.warn(`# WARNING: renice ${o.nice} failed (${err.message}): running at the default priority`);
+    }
+    // With autogroup scheduling (Linux's default for sessions), a nice value only orders
+    // processes within their session's group: against other sessions' work the group's own
+    // nice counts. It is set for the run and restored when the bench exits.
+    try {
+      if (readFileSync('/proc/sys/kernel/sched_autogroup_enabled', 'utf8').trim() === '1') {
+        const before = /nice\s+(-?\d+)/.exec(readFileSync('/proc/self/autogroup', 'utf8'))?.[1] ?? '0';
+        writeFileSync('/proc/self/autogroup', String(o.nice));
+        pinning.autogroupNice = o.nice;
+        process.on('exit', () => {
+          try {
+            writeFileSync('/proc/self/autogroup', before);
+          } catch {}
+        });
+        for (const signal of ['SIGINT', 'SIGTERM']) process.once(signal, () => process.exit(130));
+      }
+    } catch (err) {
+      console.warn(`# WARNING: could not set the autogroup's nice (${err.message}): other sessions' processes compete at equal weight`);
+    }
+  }
 }
 
 // ------------------------------------------------------------------ server process
@@ -103,7 +244,10 @@ async function startServer(scenario, { profile = false, tag = '' } = {}) {
     mkdirSync(dir, { recursive: true });
     execArgv.push('--cpu-prof', '--cpu-prof-dir', dir, '--cpu-prof-name', `s${scenario}${tag}-${Date.now()}.cpuprofile`);
   }
-  const child = fork(join(here, 'server.mjs'), [String(scenario)], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  // Pinned: `taskset -c 1 node …` (fork runs execPath with execArgv; the IPC channel survives the exec).
+  // The child inherits this process's nice value (--nice).
+  const pin = pinning.enabled ? { execPath: TASKSET, execArgv: ['-c', String(pinning.serverCore), process.execPath, ...execArgv] } : { execArgv };
+  const child = fork(join(here, 'server.mjs'), [String(scenario)], { ...pin, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   let nextId = 1;
   const pending = new Map();
   let ready;
@@ -132,6 +276,7 @@ async function startServer(scenario, { profile = false, tag = '' } = {}) {
     port,
     pid: child.pid,
     url: `ws://127.0.0.1:${port}/ws`,
+    scenario,
     call,
     async stop() {
       try {
@@ -167,7 +312,11 @@ function startWorkers(count, base) {
     });
   }
   return {
-    async connected() {
+    async connected(timeoutMs) {
+      return Promise.all(workers.map((w) => w.next(timeoutMs)));
+    },
+    async closed() {
+      this.send('close-all');
       return Promise.all(workers.map((w) => w.next()));
     },
     send(msg) {
@@ -186,7 +335,7 @@ function startWorkers(count, base) {
 }
 
 function mergeReports(reports) {
-  const out = { sent: 0, replies: 0, deliveries: 0, errors: 0, closedEarly: 0, opened: 0, failedOpen: 0, outstanding: 0, windowMs: 0 };
+  const out = { sent: 0, skipped: 0, replies: 0, deliveries: 0, errors: 0, closedEarly: 0, opened: 0, failedOpen: 0, outstanding: 0, windowMs: 0 };
   let hist;
   for (const r of reports) {
     for (const k of Object.keys(out)) out[k] = k === 'windowMs' ? Math.max(out[k], r[k]) : out[k] + r[k];
@@ -239,88 +388,42 @@ function processTicks(exclude) {
   }
   return out;
 }
+// Steal time of the whole (virtual) machine, in ticks: a vCPU the hypervisor gives to
+// another guest. Recorded per window as cores stolen, next to the foreign load.
+function stealTicks() {
+  try {
+    const f = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0].trim().split(/\s+/);
+    return Number(f[8] ?? 0);
+  } catch {
+    return 0;
+  }
+}
+// Busy ticks of one core (/proc/stat cpuN: all but idle and iowait).
+function coreBusyTicks(core) {
+  try {
+    const line = readFileSync('/proc/stat', 'utf8').split('\n').find((l) => l.startsWith(`cpu${core} `));
+    const f = line.trim().split(/\s+/).slice(1).map(Number);
+    return f.reduce((a, b) => a + b, 0) - f[3] - f[4];
+  } catch {
+    return NaN;
+  }
+}
 function foreignCores(before, after, seconds) {
   let ticks = 0;
   for (const [pid, t] of after) ticks += t - (before.get(pid) ?? 0);
   return ticks / TICK / seconds;
 }
 
-// ------------------------------------------------------------------ one measured run
-async function measure(o, scenario, load) {
-  for (let attempt = 0; ; attempt++) {
-    const r = await measureOnce(o, scenario, load);
-    r.attempts = attempt + 1;
-    if (!(r.foreignCores > o.maxForeign) || attempt >= o.retries) return r;
-    console.log(`  (s${scenario}: other processes used ${r.foreignCores.toFixed(2)} cores during the window; repeating)`);
-    await sleep(2000);
-  }
-}
-
-async function measureOnce(o, scenario, load) {
-  const server = await startServer(scenario, { profile: o.cpuProf ? 'cpu-prof' : false });
-  const gen = startWorkers(o.workers, {
-    url: server.url,
-    connections: o.connections,
-    inflight: o.inflight,
-    payloadBytes: o.payload,
-    workload: o.workload,
-    groupSize: o.group,
-    ...load,
-    deadlineMs: (o.warmup + o.duration + 120) * 1000,
-  });
-  try {
-    const conn = await gen.connected();
-    const failed = conn.reduce((n, c) => n + c.failedOpen + (c.opened < 1 ? 1 : 0), 0);
-    if (failed) throw new Error(`scenario ${scenario}: ${failed} connections failed to open`);
-    gen.send('go');
-    await sleep(o.warmup * 1000);
-    gen.send('reset');
-    const exclude = new Set([process.pid, server.pid]);
-    const f0 = processTicks(exclude);
-    const profileFile = o.profile ? join(BUILD, 'profiles', `s${scenario}-${load.mode}-${Date.now()}.cpuprofile`) : undefined;
-    if (profileFile) mkdirSync(dirname(profileFile), { recursive: true });
-    const s0 = await server.call(profileFile ? 'profile-start' : 'stats');
-    await sleep(o.duration * 1000);
-    const s1 = await server.call(profileFile ? 'profile-stop' : 'stats', { file: profileFile });
-    const f1 = processTicks(exclude);
-    const r = await gen.report();
-    const seconds = r.windowMs / 1000;
-    const cpuS = (s1.cpuUser + s1.cpuSystem - s0.cpuUser - s0.cpuSystem) / 1e6;
-    const serverSeconds = (s1.now - s0.now) / 1000;
-    return {
-      scenario,
-      msgsPerSec: r.replies / seconds,
-      deliveriesPerSec: r.deliveries / seconds,
-      sentPerSec: r.sent / seconds,
-      p50: r.p50,
-      p99: r.p99,
-      p999: r.p999,
-      cpuPer100k: r.replies ? (cpuS / r.replies) * 1e5 : NaN,
-      cpuUtil: cpuS / serverSeconds,
-      rssMB: s1.rss / 2 ** 20,
-      errors: r.errors,
-      closedEarly: r.closedEarly,
-      spansExported: s1.spansExported,
-      clientElu: r.clientElu / o.workers,
-      foreignCores: foreignCores(f0, f1, serverSeconds),
-      replies: r.replies,
-      profileFile,
-    };
-  } finally {
-    await gen.stop();
-    await server.stop();
-  }
-}
-
 // ------------------------------------------------------------------ stats helpers
-const median = (xs) => {
+export const median = (xs) => {
   const s = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
   if (!s.length) return NaN;
   const m = s.length >> 1;
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
+const finite = (xs) => xs.filter((x) => Number.isFinite(x));
 const fmt = (x, d = 0) => (Number.isFinite(x) ? x.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d }) : '–');
-const ratio = (a, b) => (Number.isFinite(a) && Number.isFinite(b) && b ? (a / b).toFixed(2) : '–');
+const load1 = () => Number(loadavg()[0].toFixed(2));
 
 function summarize(runs, keys) {
   const by = {};
@@ -329,13 +432,42 @@ function summarize(runs, keys) {
   for (const [s, rs] of Object.entries(by)) {
     out[s] = { n: rs.length };
     for (const k of keys) {
-      const xs = rs.map((r) => r[k]);
+      const xs = finite(rs.map((r) => r[k]));
       out[s][k] = median(xs);
-      out[s][`${k}Min`] = Math.min(...xs);
-      out[s][`${k}Max`] = Math.max(...xs);
+      out[s][`${k}Min`] = xs.length ? Math.min(...xs) : NaN;
+      out[s][`${k}Max`] = xs.length ? Math.max(...xs) : NaN;
     }
   }
   return out;
+}
+
+/** Per-round ratios a/b of `key` for every definition whose two scenarios ran: median, min, max, the rounds' values. */
+export function perRoundRatios(runs, defs, key) {
+  const out = {};
+  for (const d of defs) {
+    const k = d.key ?? key;
+    const rounds = [...new Set(runs.map((r) => r.round))];
+    const xs = [];
+    for (const round of rounds) {
+      const a = runs.find((r) => r.round === round && r.scenario === d.a);
+      const b = runs.find((r) => r.round === round && r.scenario === d.b);
+      if (a && b && Number.isFinite(a[k]) && Number.isFinite(b[k]) && b[k] > 0) xs.push(a[k] / b[k]);
+    }
+    if (!xs.length) continue;
+    const m = median(xs);
+    const verdict = d.max !== undefined ? (m <= d.max ? 'MET' : 'NOT MET') : d.min !== undefined ? (m >= d.min ? 'MET' : 'NOT MET') : undefined;
+    out[`s${d.a}/s${d.b}${d.key ? ` ${d.key}` : ''}`] = { name: d.name, key: k, median: m, min: Math.min(...xs), max: Math.max(...xs), rounds: xs, ...(d.max !== undefined ? { max_target: d.max } : {}), ...(d.min !== undefined ? { min_target: d.min } : {}), ...(verdict ? { verdict } : {}) };
+  }
+  return out;
+}
+
+function ratioLines(title, ratios) {
+  const L = [`\n${title}\n`, '| ratio | median | per-round min–max | target |', '|---|---|---|---|'];
+  for (const [k, r] of Object.entries(ratios)) {
+    const target = r.max_target !== undefined ? `≤ ${r.max_target.toFixed(2)}: ${r.verdict}` : r.min_target !== undefined ? `≥ ${r.min_target.toFixed(2)}: ${r.verdict}` : '';
+    L.push(`| ${k} ${r.name} | ${r.median.toFixed(3)} | ${r.min.toFixed(3)}–${r.max.toFixed(3)} | ${target} |`);
+  }
+  return L.join('\n');
 }
 
 function machine() {
@@ -347,176 +479,321 @@ function machine() {
   return { model, cores: cpus().length, memGB: (totalmem() / 2 ** 30).toFixed(1), node: process.version };
 }
 
-// ------------------------------------------------------------------ throughput mode
-async function throughputMode(o) {
-  const m = machine();
-  const started = Date.now();
-  console.log(`# tracing-ws bench: ${o.workload}, ${o.connections} conns × ${o.inflight} in flight, ${o.payload} B payload, ${o.duration}+${o.warmup} s × ${o.rounds} rounds`);
-  console.log(`# ${m.model}, ${m.cores} cores, ${m.memGB} GiB, node ${m.node}, load workers: ${o.workers}`);
-  const runs = [];
-  for (let round = 0; round < o.rounds; round++) {
-    const order = o.scenarios.map((_, i) => o.scenarios[(i + round) % o.scenarios.length]);
-    for (const s of order) {
-      const r = await measure(o, s, { mode: 'closed' });
-      r.round = round + 1;
-      runs.push(r);
-      console.log(`  round ${round + 1} s${s} ${fmt(r.msgsPerSec)} msg/s  p99 ${fmt(r.p99, 2)} ms  cpu ${fmt(r.cpuUtil * 100)}%  rss ${fmt(r.rssMB)} MB  client ELU ${fmt(r.clientElu, 2)}  foreign ${fmt(r.foreignCores, 2)} cores${r.profileFile ? `  profile ${r.profileFile} (${r.replies} msgs)` : ''}${r.errors ? `  errors ${r.errors}` : ''}`);
+// ------------------------------------------------------------------ one measured window (rate / saturation)
+async function measure(o, scenario, load) {
+  for (let attempt = 0; ; attempt++) {
+    let r;
+    try {
+      r = await measureOnce(o, scenario, load);
+    } catch (err) {
+      // An overloaded server may not answer its IPC in time: the window counts as failed
+      // (flagged like one that fell behind), the run goes on.
+      console.log(`  (s${scenario}: window failed: ${err.message})`);
+      r = { scenario, transport: transportOf(scenario), mode: load.mode, failed: String(err.message), behind: load.mode === 'open', msgsPerSec: NaN, cpuUsPerMsg: NaN, cpuUsPerDelivery: NaN, foreignCores: 0 };
     }
+    r.attempts = attempt + 1;
+    if (!(r.foreignCores > o.maxForeign || r.behind) || attempt >= o.retries) return r;
+    console.log(`  (s${scenario}: ${r.behind ? `fell behind the rate (${fmt(r.msgsPerSec)}/s, p50 ${fmt(r.p50, 2)} ms)` : ''}${r.behind && r.foreignCores > o.maxForeign ? '; ' : ''}${r.foreignCores > o.maxForeign ? `other processes used ${r.foreignCores.toFixed(2)} cores during the window` : ''}; repeating)`);
+    await sleep(1000);
   }
-  const T = summarize(runs, ['msgsPerSec', 'deliveriesPerSec', 'p50', 'p99', 'p999', 'cpuPer100k', 'cpuUtil', 'rssMB']);
-  const base2 = T[2]?.msgsPerSec;
-  const base1 = T[1]?.msgsPerSec;
-
-  const lines = [];
-  lines.push(`\n## Throughput (closed loop, ${o.workload}, ${o.connections} connections × ${o.inflight} in flight, ${o.payload} B, median of ${o.rounds} × ${o.duration} s)\n`);
-  lines.push('| # | scenario | msgs/s (min–max) | p50 ms | p99 ms | p99.9 ms | server CPU s / 100k msgs | server CPU % | RSS MB | × s2 | × s1 |');
-  lines.push('|---|---|---|---|---|---|---|---|---|---|---|');
-  for (const s of o.scenarios) {
-    const t = T[s];
-    lines.push(
-      `| ${s} | ${SCENARIOS[s]} | ${fmt(t.msgsPerSec)} (${fmt(t.msgsPerSecMin)}–${fmt(t.msgsPerSecMax)}) | ${fmt(t.p50, 2)} | ${fmt(t.p99, 2)} | ${fmt(t.p999, 2)} | ${fmt(t.cpuPer100k, 2)} | ${fmt(t.cpuUtil * 100)} | ${fmt(t.rssMB)} | ${ratio(t.msgsPerSec, base2)} | ${ratio(t.msgsPerSec, base1)} |`,
-    );
-  }
-  if (o.workload === 'broadcast') {
-    lines.push('\nBroadcast deliveries/s (frames received by all clients):');
-    for (const s of o.scenarios) lines.push(`- s${s}: ${fmt(T[s].deliveriesPerSec)} (× s2 ${ratio(T[s].deliveriesPerSec, T[2]?.deliveriesPerSec)})`);
-  }
-  // Per-round ratios to s2 (same round = closest in time), their median: more stable.
-  if (base2) {
-    lines.push('\nPer-round ratio to scenario 2 (median of rounds, min–max):');
-    for (const s of o.scenarios) {
-      if (s === 2) continue;
-      const rs = [];
-      for (let round = 1; round <= o.rounds; round++) {
-        const a = runs.find((r) => r.round === round && r.scenario === s);
-        const b = runs.find((r) => r.round === round && r.scenario === 2);
-        if (a && b) rs.push(a.msgsPerSec / b.msgsPerSec);
-      }
-      const target = { 3: 0.9, 4: 0.75, 5: 0.95 }[s];
-      lines.push(`- s${s}: ${median(rs).toFixed(3)} (${Math.min(...rs).toFixed(3)}–${Math.max(...rs).toFixed(3)})${target ? ` — target ≥ ${target}: ${median(rs) >= target ? 'MET' : 'NOT MET'}` : ''}`);
-    }
-  }
-  console.log(lines.join('\n'));
-
-  // ---- latency at a fixed fraction of scenario 2's saturation rate
-  let latency;
-  if (o.latencyLoad > 0 && base2) {
-    const rate = Math.round(base2 * o.latencyLoad);
-    const lruns = [];
-    console.log(`\n# latency phase: open loop at ${fmt(rate)} msg/s (${o.latencyLoad} × s2 saturation)`);
-    for (let round = 0; round < o.rounds; round++) {
-      const order = o.latencyScenarios.map((_, i) => o.latencyScenarios[(i + round) % o.latencyScenarios.length]);
-      for (const s of order) {
-        const r = await measure(o, s, { mode: 'open', rate });
-        r.round = round + 1;
-        lruns.push(r);
-        console.log(`  round ${round + 1} s${s} ${fmt(r.msgsPerSec)} msg/s  p50 ${fmt(r.p50, 3)}  p99 ${fmt(r.p99, 3)}  p99.9 ${fmt(r.p999, 3)} ms  cpu ${fmt(r.cpuUtil * 100)}%  foreign ${fmt(r.foreignCores, 2)} cores${r.profileFile ? `  profile ${r.profileFile} (${r.replies} msgs)` : ''}`);
-      }
-    }
-    latency = summarize(lruns, ['msgsPerSec', 'p50', 'p99', 'p999', 'cpuUtil', 'cpuPer100k']);
-    const L = [];
-    L.push(`\n## Latency at ${o.latencyLoad} × scenario 2 saturation (open loop, ${fmt(rate)} msgs/s, median of ${o.rounds} × ${o.duration} s)\n`);
-    L.push('| # | scenario | achieved msgs/s | p50 ms | p99 ms | p99.9 ms | added p99 vs s2 (ms) | server CPU % |');
-    L.push('|---|---|---|---|---|---|---|---|');
-    for (const s of o.latencyScenarios) {
-      const t = latency[s];
-      const added = latency[2] ? t.p99 - latency[2].p99 : NaN;
-      L.push(`| ${s} | ${SCENARIOS[s]} | ${fmt(t.msgsPerSec)} | ${fmt(t.p50, 3)} | ${fmt(t.p99, 3)} | ${fmt(t.p999, 3)} | ${s === 2 ? '—' : `${fmt(added, 3)}${s >= 3 ? (added <= 0.2 ? ' (≤ 0.2 MET)' : ' (> 0.2 NOT MET)') : ''}`} | ${fmt(t.cpuUtil * 100)} |`);
-    }
-    console.log(L.join('\n'));
-    runs.push(...lruns.map((r) => ({ ...r, phase: 'latency', rate })));
-  }
-  console.log(`\n# total ${((Date.now() - started) / 1000).toFixed(0)} s`);
-  if (o.json) writeFileSync(o.json, JSON.stringify({ options: o, machine: m, runs, throughput: T, latency }, null, 2));
 }
 
-// ------------------------------------------------------------------ connections mode
-async function connectionsMode(o) {
-  const m = machine();
+async function measureOnce(o, scenario, load) {
+  const server = await startServer(scenario, { profile: o.cpuProf ? 'cpu-prof' : false });
+  const address = freshAddress();
+  const gen = startWorkers(o.workers, {
+    url: server.url,
+    transport: transportOf(scenario),
+    connections: o.connections,
+    inflight: o.inflight,
+    payloadBytes: o.payload,
+    workload: o.workload,
+    groupSize: o.group,
+    localAddresses: [address],
+    ...load,
+    deadlineMs: (load.warmup + load.duration + 120) * 1000,
+  });
+  try {
+    const conn = await gen.connected();
+    const failed = conn.reduce((n, c) => n + c.failedOpen + (c.opened < 1 ? 1 : 0), 0);
+    if (failed) throw new Error(`scenario ${scenario}: ${failed} connections failed to open`);
+    gen.send('go');
+    await sleep(load.warmup * 1000);
+    // A full GC before the window: each window starts from the same heap state instead of
+    // inheriting whatever the warmup left half-collected.
+    await server.call('gc');
+    // The backlog of the GC pause is worked off before the window opens.
+    await sleep(500);
+    gen.send('reset');
+    const exclude = new Set([process.pid, server.pid]);
+    const f0 = processTicks(exclude);
+    const st0 = stealTicks();
+    const sc0 = pinning.enabled ? coreBusyTicks(pinning.serverCore) : NaN;
+    const loadBefore = load1();
+    const profileFile = o.profile ? join(BUILD, 'profiles', `s${scenario}-${load.mode}-${Date.now()}.cpuprofile`) : undefined;
+    if (profileFile) mkdirSync(dirname(profileFile), { recursive: true });
+    const s0 = await server.call(profileFile ? 'profile-start' : 'stats');
+    await sleep(load.duration * 1000);
+    const s1 = await server.call(profileFile ? 'profile-stop' : 'stats', { file: profileFile });
+    const f1 = processTicks(exclude);
+    const st1 = stealTicks();
+    const sc1 = pinning.enabled ? coreBusyTicks(pinning.serverCore) : NaN;
+    const r = await gen.report();
+    const seconds = r.windowMs / 1000;
+    const cpuS = (s1.cpuUser + s1.cpuSystem - s0.cpuUser - s0.cpuSystem) / 1e6;
+    const serverSeconds = (s1.now - s0.now) / 1000;
+    const msgsPerSec = r.replies / seconds;
+    const out = {
+      scenario,
+      transport: transportOf(scenario),
+      mode: load.mode,
+      source: address,
+      msgsPerSec,
+      deliveriesPerSec: r.deliveries / seconds,
+      sentPerSec: r.sent / seconds,
+      p50: r.p50,
+      p99: r.p99,
+      p999: r.p999,
+      cpuUsPerMsg: r.replies ? (cpuS / r.replies) * 1e6 : NaN,
+      cpuUsPerDelivery: r.deliveries ? (cpuS / r.deliveries) * 1e6 : NaN,
+      cpuUtil: cpuS / serverSeconds,
+      cpuUserShare: (s1.cpuUser - s0.cpuUser) / 1e6 / cpuS,
+      rssMB: s1.rss / 2 ** 20,
+      errors: r.errors,
+      closedEarly: r.closedEarly,
+      skipped: r.skipped,
+      outstanding: r.outstanding,
+      spansExported: s1.spansExported,
+      clientElu: r.clientElu / o.workers,
+      foreignCores: foreignCores(f0, f1, serverSeconds),
+      stealCores: (st1 - st0) / TICK / serverSeconds,
+      // Share of the server's core used by anything but the server (pinned runs only).
+      serverCoreForeign: Math.max(0, (sc1 - sc0) / TICK / serverSeconds - cpuS / serverSeconds),
+      load1: Math.max(loadBefore, load1()),
+      replies: r.replies,
+      profileFile,
+    };
+    if (load.mode === 'open') {
+      // Fell behind: fewer replies than the rate by more than 3 %, a backlog over 100 ms of
+      // traffic at the end, a median round trip over 50 ms (messages queue: a backlog being
+      // worked off in batches, whatever the count says), or sends refused. More replies than
+      // the rate alone is the generator catching up after it was descheduled: recorded as
+      // `overRate`, not a failure of the server.
+      out.behind = msgsPerSec < 0.97 * load.rate || r.outstanding > load.rate * 0.1 || r.p50 > 50 || r.skipped > 0;
+      out.overRate = msgsPerSec > 1.03 * load.rate;
+    }
+    return out;
+  } finally {
+    await gen.stop();
+    await server.stop();
+  }
+}
+
+// ------------------------------------------------------------------ rate mode (headline)
+async function rateMode(o, rand) {
   const started = Date.now();
-  const scenarios = o.scenarios.filter((s) => s === 2 || s === 3 || s === 1);
-  const use = scenarios.length ? scenarios : [2, 3];
-  // 4 source addresses × ~28k ephemeral ports each: far more than needed.
-  const localAddresses = ['127.0.0.1', '127.0.0.2', '127.0.0.3', '127.0.0.4'];
-  console.log(`# connections mode: ${o.conns} idle sockets, heartbeat every ${o.heartbeatMs} ms for ${o.hold} s; ${m.model}, ${m.cores} cores, node ${m.node}`);
+  const load = { mode: 'open', rate: o.rate, warmup: o.warmup, duration: o.duration };
+  console.log(`\n# rate: open loop at ${fmt(o.rate)} msgs/s, ${o.workload}, ${o.connections} connections, ${o.payload} B, ${o.warmup} s warmup + ${o.duration} s window × ${o.rounds} rounds`);
+  const runs = [];
+  for (let round = 1; round <= o.rounds; round++) {
+    const order = shuffled(o.scenarios, rand);
+    console.log(`  round ${round} order ${order.join(',')}`);
+    for (const s of order) {
+      const r = await measure(o, s, load);
+      r.round = round;
+      runs.push(r);
+      console.log(`  round ${round} s${s} ${fmt(r.cpuUsPerMsg, 2)} µs/msg  ${fmt(r.msgsPerSec)} msg/s${r.behind ? ' BEHIND' : ''}  p50 ${fmt(r.p50, 3)} p99 ${fmt(r.p99, 2)} ms  cpu ${fmt(r.cpuUtil * 100)}%  client ELU ${fmt(r.clientElu, 2)}  foreign ${fmt(r.foreignCores, 2)} cores  steal ${fmt(r.stealCores, 2)}  server core foreign ${fmt(r.serverCoreForeign, 2)}  load ${r.load1}${r.profileFile ? `  profile ${r.profileFile} (${r.replies} msgs)` : ''}${r.errors ? `  errors ${r.errors}` : ''}`);
+    }
+  }
+  // A window that fell behind the rate (even after its retry) is flagged and left out of
+  // the medians and ratios: its CPU per message is that of a backlog worked off in
+  // batches, not of the rate.
+  const kept = runs.filter((r) => !r.behind);
+  const T = summarize(runs.filter((r) => !r.behind || !kept.some((k) => k.scenario === r.scenario)), ['cpuUsPerMsg', 'cpuUsPerDelivery', 'msgsPerSec', 'p50', 'p99', 'cpuUtil', 'clientElu', 'foreignCores', 'serverCoreForeign', 'stealCores', 'load1', 'rssMB']);
+  const perMsgKey = o.workload === 'broadcast' ? 'cpuUsPerDelivery' : 'cpuUsPerMsg';
+  const ratios = perRoundRatios(kept, CPU_RATIOS, perMsgKey);
+  const L = [];
+  L.push(`\n## Server CPU per ${o.workload === 'broadcast' ? 'delivery' : 'message'} at a fixed rate (${fmt(o.rate)} msgs/s open loop, ${o.connections} connections, ${o.payload} B, median of ${o.rounds} × ${o.duration} s)\n`);
+  L.push('| # | scenario | µs / msg (min–max) | achieved msgs/s | behind | p50 ms | p99 ms | server CPU % | client ELU | foreign cores (server core) | load1 |');
+  L.push('|---|---|---|---|---|---|---|---|---|---|---|');
+  for (const s of o.scenarios) {
+    const t = T[s];
+    const behind = runs.filter((r) => r.scenario === s && r.behind).length;
+    L.push(`| ${s} | ${SCENARIOS[s]} | ${fmt(t[perMsgKey], 2)} (${fmt(t[`${perMsgKey}Min`], 2)}–${fmt(t[`${perMsgKey}Max`], 2)}) | ${fmt(t.msgsPerSec)} | ${behind ? `${behind} of ${t.n} rounds` : 'no'} | ${fmt(t.p50, 3)} | ${fmt(t.p99, 2)} | ${fmt(t.cpuUtil * 100)} | ${fmt(t.clientElu, 2)} | ${fmt(t.foreignCores, 2)} (${fmt(t.serverCoreForeign, 2)}) | ${fmt(t.load1, 2)} |`);
+  }
+  L.push(ratioLines(`Per-round ratios of server CPU per ${o.workload === 'broadcast' ? 'delivery' : 'message'} (same round), median (min–max):`, ratios));
+  const behindRuns = runs.filter((r) => r.behind);
+  if (behindRuns.length) L.push(`\nWARNING: ${behindRuns.length} window(s) fell behind the rate after a retry and are left out of the medians and ratios (${behindRuns.map((r) => `s${r.scenario} round ${r.round}: ${fmt(r.msgsPerSec)}/s, p50 ${fmt(r.p50, 2)} ms`).join('; ')}); a scenario with every window behind is shown from them, flagged.`);
+  console.log(L.join('\n'));
+  console.log(`# rate part ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  return { rate: o.rate, runs, summary: T, ratios, table: L.join('\n') };
+}
+
+// ------------------------------------------------------------------ saturation mode (second view)
+async function saturationMode(o, rand, { rounds, duration }) {
+  const started = Date.now();
+  const load = { mode: 'closed', warmup: o.warmup, duration };
+  console.log(`\n# saturation: closed loop, ${o.workload}, ${o.connections} conns × ${o.inflight} in flight, ${o.payload} B, ${o.warmup}+${duration} s × ${rounds} rounds`);
+  const runs = [];
+  for (let round = 1; round <= rounds; round++) {
+    const order = shuffled(o.scenarios, rand);
+    console.log(`  round ${round} order ${order.join(',')}`);
+    for (const s of order) {
+      const r = await measure(o, s, load);
+      r.round = round;
+      runs.push(r);
+      console.log(`  round ${round} s${s} ${fmt(r.msgsPerSec)} msg/s  ${fmt(r.cpuUsPerMsg, 2)} µs/msg  p99 ${fmt(r.p99, 2)} ms  cpu ${fmt(r.cpuUtil * 100)}%  client ELU ${fmt(r.clientElu, 2)}  foreign ${fmt(r.foreignCores, 2)} cores  load ${r.load1}${r.errors ? `  errors ${r.errors}` : ''}`);
+    }
+  }
+  const T = summarize(runs, ['msgsPerSec', 'deliveriesPerSec', 'cpuUsPerMsg', 'cpuUsPerDelivery', 'p50', 'p99', 'cpuUtil', 'clientElu', 'rssMB']);
+  const key = o.workload === 'broadcast' ? 'deliveriesPerSec' : 'msgsPerSec';
+  const ratios = perRoundRatios(runs, SAT_RATIOS, key);
+  // Broadcast: deliveries per server CPU second, the figure of the fan-out target.
+  for (const r of runs) r.deliveriesPerCpuS = r.cpuUsPerDelivery ? 1e6 / r.cpuUsPerDelivery : NaN;
+  const perCpu = o.workload === 'broadcast' ? perRoundRatios(runs, [{ a: 3, b: 1, name: 'module / raw ws deliveries per CPU s', min: 1.5 }, { a: 3, b: 2, name: 'module / bare NestJS deliveries per CPU s' }], 'deliveriesPerCpuS') : {};
+  const L = [];
+  L.push(`\n## Saturation (closed loop, ${o.workload}, ${o.connections} connections × ${o.inflight} in flight, ${o.payload} B, median of ${rounds} × ${duration} s)\n`);
+  L.push(`| # | scenario | msgs/s (min–max) | ${o.workload === 'broadcast' ? 'deliveries/s | ' : ''}µs / msg | p50 ms | p99 ms | server CPU % | client ELU |`);
+  L.push(`|---|---|---|${o.workload === 'broadcast' ? '---|' : ''}---|---|---|---|---|`);
+  for (const s of o.scenarios) {
+    const t = T[s];
+    L.push(`| ${s} | ${SCENARIOS[s]} | ${fmt(t.msgsPerSec)} (${fmt(t.msgsPerSecMin)}–${fmt(t.msgsPerSecMax)}) | ${o.workload === 'broadcast' ? `${fmt(t.deliveriesPerSec)} | ` : ''}${fmt(t.cpuUsPerMsg, 2)} | ${fmt(t.p50, 2)} | ${fmt(t.p99, 2)} | ${fmt(t.cpuUtil * 100)} | ${fmt(t.clientElu, 2)} |`);
+  }
+  L.push(ratioLines(`Per-round ratios of ${key} (same round), median (min–max):`, ratios));
+  if (Object.keys(perCpu).length) L.push(ratioLines('Per-round ratios of deliveries per server CPU second:', perCpu));
+  console.log(L.join('\n'));
+  console.log(`# saturation part ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  return { runs, summary: T, ratios: { ...ratios, ...perCpu }, table: L.join('\n') };
+}
+
+// ------------------------------------------------------------------ handshake / connections mode
+async function connectionsMode(o, rand, { conns, hold, scenarios, rounds }) {
+  const started = Date.now();
+  console.log(`\n# ${hold > 0 ? 'connections' : 'handshake'}: ${fmt(conns)} sockets per scenario and round (64 opening at a time, fresh source address each)${hold > 0 ? `, held ${hold} s with heartbeat every ${o.heartbeatMs} ms` : ''}, ${rounds} rounds`);
   const rows = [];
-  for (let round = 0; round < Math.min(o.rounds, 3); round++) {
-    for (const s of round % 2 ? [...use].reverse() : use) {
+  const cpu = (a, b) => (b.cpuUser + b.cpuSystem - a.cpuUser - a.cpuSystem) / 1e6;
+  for (let round = 1; round <= rounds; round++) {
+    const order = shuffled(scenarios, rand);
+    for (const s of order) {
       const server = await startServer(s, { profile: o.cpuProf ? 'cpu-prof' : false, tag: '-conns' });
-      const workers = Math.max(1, Math.min(4, o.workers === 1 ? 2 : o.workers));
+      const workers = conns > 5000 ? 2 : 1;
+      // One fresh address per 1,000 sockets: a bind() to an address with thousands of ports
+      // taken searches for a free one, which made the client itself the bottleneck at 15,000.
+      const addresses = Array.from({ length: Math.ceil(conns / 1000) }, freshAddress);
       let gen;
       try {
+        // Warmup: 200 handshakes and closes from their own address, so that the measured
+        // ones do not pay the first calls' compilation (more code in the module's path).
+        const warm = startWorkers(1, { url: server.url, transport: transportOf(s), connections: 200, mode: 'idle', localAddresses: [freshAddress()], connectConcurrency: 64, deadlineMs: 120_000 });
+        await warm.connected(60_000);
+        await warm.closed();
+        await warm.stop();
+        await sleep(300);
         const base = await server.call('gc');
+        const loadBefore = load1();
+        const profileFile = o.profile ? join(BUILD, 'profiles', `s${s}-handshake-${Date.now()}.cpuprofile`) : undefined;
+        if (profileFile) mkdirSync(dirname(profileFile), { recursive: true });
+        const c0 = await server.call(profileFile ? 'profile-start' : 'stats');
         gen = startWorkers(workers, {
           url: server.url,
-          connections: o.conns,
+          transport: transportOf(s),
+          connections: conns,
           mode: 'idle',
-          localAddresses,
-          connectConcurrency: 64,
-          deadlineMs: (o.hold * 3 + 300) * 1000,
+          localAddresses: addresses,
+          connectConcurrency: Math.ceil(64 / workers),
+          deadlineMs: (hold * 3 + 300) * 1000,
         });
-        const t0 = performance.now();
-        const c0 = await server.call('stats');
-        const conn = await gen.connected();
-        const c1 = await server.call('stats');
-        const handshakeS = (performance.now() - t0) / 1000;
+        const conn = await gen.connected(300_000);
+        // The opening phase as the load workers timed it (their own start-up excluded).
+        const handshakeS = Math.max(...conn.map((c) => c.connectMs)) / 1000;
+        const c1 = await server.call(profileFile ? 'profile-stop' : 'stats', { file: profileFile });
         const opened = conn.reduce((n, c) => n + c.opened, 0);
         const failed = conn.reduce((n, c) => n + c.failedOpen, 0);
-        await sleep(1000);
-        const full = await server.call('gc');
-        // idle CPU (no heartbeat), then with heartbeat
-        const i0 = await server.call('stats');
-        await sleep(Math.min(5, o.hold) * 1000);
-        const i1 = await server.call('stats');
-        await server.call('heartbeat', { intervalMs: o.heartbeatMs });
-        const h0 = await server.call('stats');
-        await sleep(o.hold * 1000);
-        const h1 = await server.call('stats');
-        await server.call('heartbeat', { intervalMs: 0 });
-        const after = await server.call('gc');
-        const rep = await gen.report();
-        const cpu = (a, b) => (b.cpuUser + b.cpuSystem - a.cpuUser - a.cpuSystem) / 1e6;
-        const idleCpuPerS = cpu(i0, i1) / ((i1.now - i0.now) / 1000);
-        const hbCpuPerS = cpu(h0, h1) / ((h1.now - h0.now) / 1000);
-        const rounds = h1.heartbeatRounds - h0.heartbeatRounds;
+        const lat = Float64Array.from(conn.flatMap((c) => Array.from(c.handshakeMs))).sort();
+        const q = (p) => (lat.length ? lat[Math.min(lat.length - 1, Math.floor(lat.length * p))] : NaN);
         const row = {
           scenario: s,
+          round,
+          transport: transportOf(s),
+          source: `${addresses[0]}${addresses.length > 1 ? ` (+${addresses.length - 1})` : ''}`,
           opened,
           failed,
-          held: after.clients,
-          closedEarly: rep.closedEarly,
-          terminated: after.heartbeatTerminated,
           handshakesPerSec: opened / handshakeS,
-          handshakeCpuMsPer1k: (cpu(c0, c1) / opened) * 1e6,
-          rssBaseMB: base.rss / 2 ** 20,
-          rssFullMB: full.rss / 2 ** 20,
-          rssPerConnKB: (full.rss - base.rss) / opened / 1024,
-          heapPerConnKB: (full.heapUsed - base.heapUsed) / opened / 1024,
-          idleCpuPct: idleCpuPerS * 100,
-          hbCpuPct: hbCpuPerS * 100,
-          hbCpuMsPerRound: rounds ? ((cpu(h0, h1) - idleCpuPerS * ((h1.now - h0.now) / 1000)) / rounds) * 1000 : NaN,
+          handshakeP50: q(0.5),
+          handshakeP99: q(0.99),
+          cpuUsPerHandshake: (cpu(c0, c1) / opened) * 1e6,
+          // Wall time of the opening phase the server was busy (1 = CPU-bound, low = waiting).
+          serverBusyWhileOpening: cpu(c0, c1) / handshakeS,
+          // How busy the load generator's event loop was meanwhile (near 1: client-bound).
+          clientEluWhileOpening: Math.max(...conn.map((c) => c.connectElu)),
+          load1: loadBefore,
+          profileFile,
         };
+        if (hold > 0) {
+          await sleep(1000);
+          const full = await server.call('gc');
+          const i0 = await server.call('stats');
+          await sleep(Math.min(5, hold) * 1000);
+          const i1 = await server.call('stats');
+          await server.call('heartbeat', { intervalMs: o.heartbeatMs });
+          const h0 = await server.call('stats');
+          await sleep(hold * 1000);
+          const h1 = await server.call('stats');
+          await server.call('heartbeat', { intervalMs: 0 });
+          const after = await server.call('gc');
+          const idleCpuPerS = cpu(i0, i1) / ((i1.now - i0.now) / 1000);
+          const beats = h1.heartbeatRounds - h0.heartbeatRounds;
+          Object.assign(row, {
+            held: after.clients,
+            terminated: after.heartbeatTerminated,
+            rssBaseMB: base.rss / 2 ** 20,
+            rssFullMB: full.rss / 2 ** 20,
+            rssPerConnKB: (full.rss - base.rss) / opened / 1024,
+            heapPerConnKB: (full.heapUsed - base.heapUsed) / opened / 1024,
+            idleCpuPct: idleCpuPerS * 100,
+            hbCpuPct: (cpu(h0, h1) / ((h1.now - h0.now) / 1000)) * 100,
+            hbCpuMsPerRound: beats ? ((cpu(h0, h1) - idleCpuPerS * ((h1.now - h0.now) / 1000)) / beats) * 1000 : NaN,
+          });
+        }
+        // Close every socket from the client side (close frames): the server's close path
+        // (lifecycle, close span, metrics) per connection.
+        const k0 = await server.call('stats');
+        await gen.closed();
+        const waitUntil = performance.now() + 10_000;
+        let k1 = await server.call('stats');
+        while (k1.clients > 0 && performance.now() < waitUntil) {
+          await sleep(100);
+          k1 = await server.call('stats');
+        }
+        await sleep(200);
+        k1 = await server.call('stats');
+        row.cpuUsPerClose = (cpu(k0, k1) / opened) * 1e6;
+        row.leftOpen = k1.clients;
         rows.push(row);
-        console.log(`  round ${round + 1} s${s}: ${opened} open (${failed} refused) in ${handshakeS.toFixed(1)} s = ${fmt(row.handshakesPerSec)}/s, RSS ${fmt(row.rssBaseMB)} → ${fmt(row.rssFullMB)} MB = ${fmt(row.rssPerConnKB, 1)} KB/conn, heap ${fmt(row.heapPerConnKB, 1)} KB/conn, idle CPU ${fmt(row.idleCpuPct, 1)}%, heartbeat CPU ${fmt(row.hbCpuPct, 1)}% (${fmt(row.hbCpuMsPerRound, 1)} ms per ping round), held ${row.held}`);
+        console.log(`  round ${round} s${s}: ${opened} open (${failed} refused) ${fmt(row.handshakesPerSec)}/s, handshake p50 ${fmt(row.handshakeP50, 2)} p99 ${fmt(row.handshakeP99, 2)} ms, CPU ${fmt(row.cpuUsPerHandshake)} µs/handshake (server busy ${fmt(row.serverBusyWhileOpening * 100)}%, client ELU ${fmt(row.clientEluWhileOpening, 2)} while opening), close ${fmt(row.cpuUsPerClose)} µs${hold > 0 ? `, RSS ${fmt(row.rssPerConnKB, 1)} KB/conn, heap ${fmt(row.heapPerConnKB, 1)} KB/conn, heartbeat ${fmt(row.hbCpuMsPerRound, 1)} ms/round, held ${row.held}` : ''}, load ${row.load1}${profileFile ? `, profile ${profileFile} (${opened} handshakes)` : ''}`);
       } finally {
         await gen?.stop();
         await server.stop();
       }
     }
   }
-  const S = summarize(rows, ['handshakesPerSec', 'handshakeCpuMsPer1k', 'rssPerConnKB', 'heapPerConnKB', 'rssFullMB', 'idleCpuPct', 'hbCpuPct', 'hbCpuMsPerRound', 'held']);
+  const keys = ['handshakesPerSec', 'handshakeP50', 'handshakeP99', 'cpuUsPerHandshake', 'serverBusyWhileOpening', 'clientEluWhileOpening', 'cpuUsPerClose'];
+  if (hold > 0) keys.push('rssPerConnKB', 'heapPerConnKB', 'rssFullMB', 'idleCpuPct', 'hbCpuPct', 'hbCpuMsPerRound', 'held');
+  const S = summarize(rows, keys);
+  const defs = [...HS_RATIOS, ...(hold > 0 ? [{ a: 3, b: 2, key: 'rssPerConnKB', name: 'RSS per connection, module / bare NestJS', max: 1 }] : [])];
+  const ratios = perRoundRatios(rows, defs);
   const L = [];
-  L.push(`\n## Connections (${o.conns} idle sockets from ${localAddresses.length} loopback source addresses, heartbeat ${o.heartbeatMs} ms held ${o.hold} s, median of ${Math.min(o.rounds, 3)} rounds)\n`);
-  L.push('| # | scenario | held at end | handshakes/s | handshake CPU ms / 1k | RSS MB (all open) | RSS KB / conn | heap KB / conn | idle CPU % | heartbeat CPU % | CPU ms / ping round |');
-  L.push('|---|---|---|---|---|---|---|---|---|---|---|');
-  for (const s of use) {
+  L.push(`\n## ${hold > 0 ? 'Connections' : 'Handshakes'} (${fmt(conns)} sockets, 64 opening at a time, fresh source address per scenario and round, median of ${rounds} rounds)\n`);
+  L.push(`| # | scenario | handshakes/s | p50 ms | p99 ms | CPU µs / handshake | server busy / client ELU while opening | CPU µs / close |${hold > 0 ? ' held | RSS KB / conn | heap KB / conn | heartbeat CPU ms / round |' : ''}`);
+  L.push(`|---|---|---|---|---|---|---|---|${hold > 0 ? '---|---|---|---|' : ''}`);
+  for (const s of scenarios) {
     const t = S[s];
-    L.push(`| ${s} | ${SCENARIOS[s]} | ${fmt(t.held)} | ${fmt(t.handshakesPerSec)} | ${fmt(t.handshakeCpuMsPer1k, 1)} | ${fmt(t.rssFullMB)} | ${fmt(t.rssPerConnKB, 1)} | ${fmt(t.heapPerConnKB, 1)} | ${fmt(t.idleCpuPct, 1)} | ${fmt(t.hbCpuPct, 1)} | ${fmt(t.hbCpuMsPerRound, 1)} |`);
+    L.push(`| ${s} | ${SCENARIOS[s]} | ${fmt(t.handshakesPerSec)} | ${fmt(t.handshakeP50, 2)} | ${fmt(t.handshakeP99, 2)} | ${fmt(t.cpuUsPerHandshake)} | ${fmt(t.serverBusyWhileOpening * 100)} % / ${fmt(t.clientEluWhileOpening, 2)} | ${fmt(t.cpuUsPerClose)} |${hold > 0 ? ` ${fmt(t.held)} | ${fmt(t.rssPerConnKB, 1)} | ${fmt(t.heapPerConnKB, 1)} | ${fmt(t.hbCpuMsPerRound, 1)} |` : ''}`);
   }
-  if (S[2] && S[3]) L.push(`\nRSS per connection, module / bare: ${ratio(S[3].rssPerConnKB, S[2].rssPerConnKB)} (target ≤ 1.5: ${S[3].rssPerConnKB / S[2].rssPerConnKB <= 1.5 ? 'MET' : 'NOT MET'}); handshake rate module / bare: ${ratio(S[3].handshakesPerSec, S[2].handshakesPerSec)}`);
+  L.push(ratioLines('Per-round ratios (same round), median (min–max):', ratios));
   console.log(L.join('\n'));
-  console.log(`\n# total ${((Date.now() - started) / 1000).toFixed(0)} s`);
-  if (o.json) writeFileSync(o.json, JSON.stringify({ options: o, machine: m, rows, summary: S }, null, 2));
+  console.log(`# ${hold > 0 ? 'connections' : 'handshake'} part ${((Date.now() - started) / 1000).toFixed(0)} s`);
+  return { conns, hold, rows, summary: S, ratios, table: L.join('\n') };
 }
 
 // ------------------------------------------------------------------ main
@@ -525,14 +802,34 @@ const o = parseArgs(process.argv.slice(2));
 if (o.baselineLib) process.env.BENCH_BASELINE_LIB = resolvePath(o.baselineLib);
 mkdirSync(BUILD, { recursive: true });
 const hardStop = setTimeout(() => {
-  console.error('bench: hard time limit (30 min) reached');
+  console.error('bench: hard time limit (40 min) reached');
   process.exit(5);
-}, 30 * 60_000);
+}, 40 * 60_000);
 hardStop.unref();
+setUpPinning(o);
+addressBase = (o.seed * 7919) % (250 * 250);
+const m = machine();
+const rand = prng(o.seed);
+const result = { options: o, seed: o.seed, machine: m, pinning, startedAt: new Date().toISOString(), loadavgStart: loadavg() };
+console.log(`# tracing-ws bench, mode ${o.mode}, seed ${o.seed} (--seed ${o.seed} replays the order)`);
+console.log(`# ${m.model}, ${m.cores} cores, ${m.memGB} GiB, node ${m.node}; ${pinning.note}${pinning.nice ? `; nice ${pinning.nice}${pinning.autogroupNice ? ' (and its autogroup)' : ''}` : ''}; loadavg ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
 try {
-  if (o.mode === 'connections') await connectionsMode(o);
-  else if (o.mode === 'throughput') await throughputMode(o);
-  else throw new Error(`unknown --mode ${o.mode}`);
+  if (o.mode === 'rate' || o.mode === 'all') result.rate = await rateMode(o, rand);
+  if (o.mode === 'handshake' || o.mode === 'all') {
+    const hsScenarios = o.mode === 'all' ? o.hsScenarios.filter((s) => o.scenarios.includes(s)) : o.scenarios;
+    result.handshake = await connectionsMode(o, rand, { conns: o.hsConns, hold: 0, scenarios: hsScenarios, rounds: o.rounds });
+  }
+  if (o.mode === 'connections') result.connections = await connectionsMode(o, rand, { conns: o.conns, hold: o.hold, scenarios: o.scenarios, rounds: Math.min(o.rounds, 3) });
+  if (o.mode === 'saturation') result.saturation = await saturationMode(o, rand, { rounds: o.rounds, duration: o.duration });
+  if (o.mode === 'all') result.saturation = await saturationMode(o, rand, { rounds: o.satRounds, duration: o.satDuration });
+  result.loadavgEnd = loadavg();
+  result.finishedAt = new Date().toISOString();
+  console.log(`\n# total ${((Date.parse(result.finishedAt) - Date.parse(result.startedAt)) / 1000).toFixed(0)} s; loadavg at start ${result.loadavgStart.map((x) => x.toFixed(2)).join(' ')}, at end ${result.loadavgEnd.map((x) => x.toFixed(2)).join(' ')}`);
+  if (o.json) {
+    for (const part of ['rate', 'handshake', 'connections', 'saturation']) if (result[part]) delete result[part].table;
+    writeFileSync(o.json, JSON.stringify(result, null, 2));
+    console.log(`# results in ${o.json}`);
+  }
 } finally {
   rmSync('/tmp/tracing-ws-bench-s4.log', { force: true });
 }

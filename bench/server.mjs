@@ -1,18 +1,22 @@
 // One benchmark server scenario, run as its own child process (fork with IPC).
 //
-//   node bench/server.mjs <scenario>      scenario 1..6 (see SCENARIOS in run.mjs)
-//   (scenario 6 = scenario 3 with the library built at BENCH_BASELINE_LIB, an index.js path)
+//   node bench/server.mjs <scenario>      scenario 1..9 (see SCENARIOS in run.mjs)
+//   (scenario 6 = scenario 3 with the library built at BENCH_BASELINE_LIB, an index.js path;
+//    7 = bare NestJS on @nestjs/platform-socket.io's stock IoAdapter; 8 = the module on
+//    socket.io, TracingIoAdapter from the built library's `socket.io` entry point, defaults as 3;
+//    9 = as 3 with `metrics.exemplars: false`)
 //
-// Listens on 127.0.0.1:0, gateway path /ws, then reports {type:'ready', port} over IPC.
+// Listens on 127.0.0.1:0, gateway path /ws (socket.io: the engine path), then reports
+// {type:'ready', port} over IPC.
 // IPC commands from the parent (each answered with {type:'reply', id, ...}):
 //   {cmd:'stats'}                 cpu (process.cpuUsage, µs), rss, heap, messages counted
 //   {cmd:'gc'}                    full GC (needs --expose-gc), then stats
 //   {cmd:'heartbeat', intervalMs} start (intervalMs > 0) or stop (0) pinging every client
 //   {cmd:'exit'}                  closes the app and exits (so --cpu-prof writes its profile)
-// BENCH_EXEMPLARS=on|off sets metrics.exemplars of the module scenarios (3-6; unset: the
-// library's default), to measure exemplars on vs off with the same run.mjs command:
+// BENCH_EXEMPLARS=on|off sets metrics.exemplars of the module scenarios (3-6, 8; unset: the
+// library's default, on; scenario 9 is always off), to measure exemplars on vs off with the same run.mjs command:
 //   BENCH_EXEMPLARS=off sh scripts/node.sh bench/run.mjs --scenarios 3,5 ...; then =on.
-// BENCH_ADMIN=off|on|watch (module scenarios 3-5; unset: off) mounts TracingWsAdminModule
+// BENCH_ADMIN=off|on|watch (module scenarios 3-5, 8, 9; unset: off) mounts TracingWsAdminModule
 // (on: watch-capable, nobody watches: the per-message cost is one boolean read; watch: a
 // live trace is open on a user none of the bench clients is, so every message takes the
 // tap's lookups and finds no watcher), to compare server CPU per message in one run.mjs command each:
@@ -24,8 +28,8 @@ import { createServer } from 'node:http';
 import { pathToFileURL } from 'node:url';
 
 const scenario = Number(process.argv[2]);
-if (![1, 2, 3, 4, 5, 6].includes(scenario) || (scenario === 6 && !process.env.BENCH_BASELINE_LIB)) {
-  console.error('usage: server.mjs <1..6> (6 needs BENCH_BASELINE_LIB)');
+if (![1, 2, 3, 4, 5, 6, 7, 8, 9].includes(scenario) || (scenario === 6 && !process.env.BENCH_BASELINE_LIB)) {
+  console.error('usage: server.mjs <1..9> (6 needs BENCH_BASELINE_LIB)');
   process.exit(2);
 }
 const EXEMPLARS = process.env.BENCH_EXEMPLARS;
@@ -150,7 +154,8 @@ async function startTelemetry(ratio) {
 }
 
 async function startNest() {
-  const withModule = scenario >= 3;
+  const withModule = scenario >= 3 && scenario !== 7;
+  const onIo = scenario === 7 || scenario === 8;
   const telemetry = withModule ? await startTelemetry(scenario === 5 ? 0.1 : 1) : undefined;
   await import('reflect-metadata');
   const { NestFactory } = await import('@nestjs/core');
@@ -160,6 +165,7 @@ async function startNest() {
   let lib;
   // Scenario 6: the same module set-up as 3, on another build of the library (before/after a change).
   if (withModule) lib = await import(scenario === 6 ? pathToFileURL(process.env.BENCH_BASELINE_LIB).href : '@tracing-ws/nestjs');
+  const ioLib = scenario === 8 ? await import('@tracing-ws/nestjs/socket.io') : undefined;
 
   // The gateway, decorated programmatically (no TS build step for the bench).
   class BenchGateway {
@@ -183,7 +189,8 @@ async function startNest() {
       client.benchGroup?.delete(client);
     }
     echo(_client, data) {
-      return { event: 'echo', data };
+      // socket.io: the returned value is the acknowledgement (an {event, data} would be emitted instead)
+      return onIo ? data : { event: 'echo', data };
     }
     broadcast(client, data) {
       if (this.broadcaster) {
@@ -216,7 +223,7 @@ async function startNest() {
       PrometheusModule.register({ defaultMetrics: { enabled: false } }),
       lib.TracingWsModule.forRoot({
         ...(scenario === 4 ? { messageLogLevel: 'info' } : {}),
-        ...(EXEMPLARS === undefined ? {} : { metrics: { exemplars: EXEMPLARS === 'on' } }),
+        ...(scenario === 9 ? { metrics: { exemplars: false } } : EXEMPLARS === undefined ? {} : { metrics: { exemplars: EXEMPLARS === 'on' } }),
       }),
     );
     // Loopback only, and the bench's own process: no credential to check.
@@ -229,7 +236,10 @@ async function startNest() {
   if (withModule) {
     const { Logger } = await import('nestjs-pino');
     app.useLogger(app.get(Logger));
-    app.useWebSocketAdapter(new lib.TracingWsAdapter(app));
+    app.useWebSocketAdapter(onIo ? new ioLib.TracingIoAdapter(app) : new lib.TracingWsAdapter(app));
+  } else if (onIo) {
+    const { IoAdapter } = await import('@nestjs/platform-socket.io');
+    app.useWebSocketAdapter(new IoAdapter(app));
   } else {
     const { WsAdapter } = await import('@nestjs/platform-ws');
     app.useWebSocketAdapter(new WsAdapter(app));
@@ -237,7 +247,8 @@ async function startNest() {
   await app.listen(0, '127.0.0.1');
   const gateway = app.get(BenchGateway);
   if (withModule) gateway.broadcaster = app.get(lib.WsBroadcaster);
-  clientsOf = () => gateway.server?.clients ?? new Set();
+  // socket.io: the bench's ws ping loop does not apply (socket.io pings on its own); count only.
+  clientsOf = onIo ? () => ({ size: gateway.server?.engine?.clientsCount ?? 0, [Symbol.iterator]: function* () {} }) : () => gateway.server?.clients ?? new Set();
   let adminWatch;
   if (withModule && ADMIN === 'watch') {
     adminWatch = new AbortController();
@@ -247,7 +258,8 @@ async function startNest() {
     res.body?.pipeTo(new WritableStream()).catch(() => undefined);
   }
   closeServer = async () => {
-    for (const c of clientsOf()) c.terminate();
+    if (onIo) gateway.server?.disconnectSockets?.(true);
+    else for (const c of clientsOf()) c.terminate();
     adminWatch?.abort();
     await app.close();
     if (telemetry) await telemetry.sdk.shutdown();

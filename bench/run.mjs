@@ -60,6 +60,9 @@ export const SCENARIOS = {
   7: 'bare NestJS on socket.io (IoAdapter)',
   8: 'module on socket.io (TracingIoAdapter, defaults)',
   9: 'as 3, metrics.exemplars off',
+  10: 'as 3, admin surface mounted (watch-capable, nobody watching)',
+  11: 'as 3, a live trace open on a user no client is',
+  12: 'as 3, broadcast.history in memory (room history on)',
 };
 const IO = new Set([7, 8]);
 const transportOf = (s) => (IO.has(s) ? 'io' : 'ws');
@@ -75,6 +78,8 @@ export const CPU_RATIOS = [
   { a: 4, b: 2, name: 'worst / bare NestJS' },
   { a: 5, b: 2, name: '10 % sampling / bare NestJS' },
   { a: 3, b: 9, name: 'exemplars on / off (s3 / s9)' },
+  { a: 10, b: 3, name: 'admin watch-capable / off (s10 / s3)' },
+  { a: 11, b: 3, name: 'a live trace open elsewhere / admin off (s11 / s3)' },
   { a: 7, b: 2, name: 'bare socket.io / bare NestJS ws' },
   { a: 8, b: 7, name: 'module on socket.io / bare socket.io', max: 1 / 0.9 },
   { a: 6, b: 3, name: 'baseline build / this build' },
@@ -85,6 +90,7 @@ export const SAT_RATIOS = [
   { a: 4, b: 2, name: 'worst / bare NestJS', min: 0.75 },
   { a: 5, b: 2, name: '10 % sampling / bare NestJS' },
   { a: 8, b: 7, name: 'module on socket.io / bare socket.io', min: 0.9 },
+  { a: 12, b: 3, name: 'room history in memory / off (s12 / s3)', min: 0.9 },
 ];
 export const HS_RATIOS = [
   { a: 3, b: 2, key: 'cpuUsPerHandshake', name: 'handshake CPU, module / bare NestJS', max: 1.15 },
@@ -144,7 +150,7 @@ function parseArgs(argv) {
   if (!['all', 'rate', 'saturation', 'handshake', 'connections'].includes(o.mode)) throw new Error(`unknown --mode ${o.mode}`);
   for (const s of [...o.scenarios, ...o.hsScenarios]) if (!SCENARIOS[s]) throw new Error(`no scenario ${s}`);
   if ([...o.scenarios, ...o.hsScenarios].includes(6) && !o.baselineLib) throw new Error('scenario 6 needs --baseline-lib <path to index.js of another build>');
-  if (o.workload === 'broadcast' && o.scenarios.some((s) => IO.has(s))) throw new Error('--workload broadcast: ws scenarios only (1-6, 9)');
+  if (o.workload === 'broadcast' && o.scenarios.some((s) => IO.has(s))) throw new Error('--workload broadcast: ws scenarios only (1-6, 9-12)');
   o.seed ??= Date.now() % 1_000_000;
   // Bounds: nothing unbounded runs on this machine.
   if (!(o.duration > 0 && o.duration <= 120) || !(o.satDuration > 0 && o.satDuration <= 120)) throw new Error('--duration must be in (0, 120] s');
@@ -650,7 +656,7 @@ async function saturationMode(o, rand, { rounds, duration }) {
   const ratios = perRoundRatios(runs, SAT_RATIOS, key);
   // Broadcast: deliveries per server CPU second, the figure of the fan-out target.
   for (const r of runs) r.deliveriesPerCpuS = r.cpuUsPerDelivery ? 1e6 / r.cpuUsPerDelivery : NaN;
-  const perCpu = o.workload === 'broadcast' ? perRoundRatios(runs, [{ a: 3, b: 1, name: 'module / raw ws deliveries per CPU s', min: 1.5 }, { a: 3, b: 2, name: 'module / bare NestJS deliveries per CPU s' }], 'deliveriesPerCpuS') : {};
+  const perCpu = o.workload === 'broadcast' ? perRoundRatios(runs, [{ a: 3, b: 1, name: 'module / raw ws deliveries per CPU s', min: 1.5 }, { a: 3, b: 2, name: 'module / bare NestJS deliveries per CPU s' }, { a: 12, b: 3, name: 'room history in memory / off deliveries per CPU s', min: 0.9 }].map((d) => ({ ...d, key: 'deliveriesPerCpuS' })), 'deliveriesPerCpuS') : {};
   const L = [];
   L.push(`\n## Saturation (closed loop, ${o.workload}, ${o.connections} connections × ${o.inflight} in flight, ${o.payload} B, median of ${rounds} × ${duration} s)\n`);
   L.push(`| # | scenario | msgs/s (min–max) | ${o.workload === 'broadcast' ? 'deliveries/s | ' : ''}µs / msg | p50 ms | p99 ms | server CPU % | client ELU |`);

@@ -1,6 +1,6 @@
 // One benchmark server scenario, run as its own child process (fork with IPC).
 //
-//   node bench/server.mjs <scenario>      scenario 1..9 (see SCENARIOS in run.mjs)
+//   node bench/server.mjs <scenario>      scenario 1..12 (see SCENARIOS in run.mjs)
 //   (scenario 6 = scenario 3 with the library built at BENCH_BASELINE_LIB, an index.js path;
 //    7 = bare NestJS on @nestjs/platform-socket.io's stock IoAdapter; 8 = the module on
 //    socket.io, TracingIoAdapter from the built library's `socket.io` entry point, defaults as 3;
@@ -28,8 +28,8 @@ import { createServer } from 'node:http';
 import { pathToFileURL } from 'node:url';
 
 const scenario = Number(process.argv[2]);
-if (![1, 2, 3, 4, 5, 6, 7, 8, 9].includes(scenario) || (scenario === 6 && !process.env.BENCH_BASELINE_LIB)) {
-  console.error('usage: server.mjs <1..9> (6 needs BENCH_BASELINE_LIB)');
+if (![1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12].includes(scenario) || (scenario === 6 && !process.env.BENCH_BASELINE_LIB)) {
+  console.error('usage: server.mjs <1..12> (6 needs BENCH_BASELINE_LIB)');
   process.exit(2);
 }
 const EXEMPLARS = process.env.BENCH_EXEMPLARS;
@@ -37,7 +37,8 @@ if (EXEMPLARS !== undefined && EXEMPLARS !== 'on' && EXEMPLARS !== 'off') {
   console.error('BENCH_EXEMPLARS must be on or off');
   process.exit(2);
 }
-const ADMIN = process.env.BENCH_ADMIN ?? 'off';
+// Scenarios 10 and 11 are scenario 3 with the admin surface on / watching, so that both run in one run.mjs command.
+const ADMIN = scenario === 10 ? 'on' : scenario === 11 ? 'watch' : (process.env.BENCH_ADMIN ?? 'off');
 if (!['off', 'on', 'watch'].includes(ADMIN)) {
   console.error('BENCH_ADMIN must be off, on or watch');
   process.exit(2);
@@ -223,6 +224,8 @@ async function startNest() {
       PrometheusModule.register({ defaultMetrics: { enabled: false } }),
       lib.TracingWsModule.forRoot({
         ...(scenario === 4 ? { messageLogLevel: 'info' } : {}),
+        // Scenario 12: every room broadcast is numbered and kept (defaults: 100 per room, 5 min).
+        ...(scenario === 12 ? { broadcast: { history: {} } } : {}),
         ...(scenario === 9 ? { metrics: { exemplars: false } } : EXEMPLARS === undefined ? {} : { metrics: { exemplars: EXEMPLARS === 'on' } }),
       }),
     );

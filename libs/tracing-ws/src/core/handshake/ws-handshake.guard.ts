@@ -118,7 +118,14 @@ export class WsHandshakeGuard {
         },
         parent,
       ));
-    const fallback = { traceId: incoming?.traceId ?? generateTraceId() };
+    // The trace id used only when the span context is invalid (no SDK, or a non-recording
+    // one): made on first read, so a handshake with a real span pays nothing for it.
+    let fallbackTraceId: string | undefined;
+    const fallback = {
+      get traceId(): string {
+        return (fallbackTraceId ??= incoming?.traceId ?? generateTraceId());
+      },
+    };
     // A hook's failure is logged once the handshake's span exists, so that its line
     // carries the same trace id as the refusal and the X-Trace-ID the client gets.
     const failures: Array<{ level: 'warn' | 'error'; msg: string; err: unknown; hook?: string }> = [];

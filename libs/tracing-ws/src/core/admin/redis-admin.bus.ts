@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import type { Redis, RedisOptions } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { COMMAND_TIMEOUT_MS, redisConnectionOptions } from '../broadcast/redis-connection.options.js';
 import { WS_LOG_FIELDS as F, WS_LOG_MESSAGES } from '../model/tracing-ws.names.js';
 import type { ResolvedTracingWsOptions } from '../options/tracing-ws.options.js';
 import type { WsLogger } from '../telemetry/ws.logger.js';
@@ -33,8 +34,6 @@ export interface RedisAdminHandlers {
 
 /** Events waiting for Redis at most; more are dropped (a live trace never grows memory). */
 const MAX_IN_FLIGHT = 1000;
-const COMMAND_TIMEOUT_MS = 2000;
-const MAX_RETRY_DELAY_MS = 2000;
 
 interface Pending {
   readonly replies: unknown[];
@@ -80,14 +79,8 @@ export class RedisAdminBus {
 
   async start(): Promise<void> {
     const { Redis } = await import('ioredis');
-    const common: RedisOptions = {
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 0,
-      commandTimeout: COMMAND_TIMEOUT_MS,
-      retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 6), MAX_RETRY_DELAY_MS),
-    };
-    const pub = (this.pub = new Redis(this.settings.url, { ...common, connectionName: `${this.instanceId}:admin-pub` }));
-    const sub = (this.sub = new Redis(this.settings.url, { ...common, autoResubscribe: false, connectionName: `${this.instanceId}:admin-sub` }));
+    const pub = (this.pub = new Redis(this.settings.url, redisConnectionOptions(`${this.instanceId}:admin-pub`)));
+    const sub = (this.sub = new Redis(this.settings.url, { ...redisConnectionOptions(`${this.instanceId}:admin-sub`), autoResubscribe: false }));
     let subscribed = false;
     let pubReady = false;
     const update = (): void => void (this.ready = subscribed && pubReady);

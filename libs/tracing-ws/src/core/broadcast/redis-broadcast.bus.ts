@@ -1,4 +1,5 @@
-import type { Redis, RedisOptions } from 'ioredis';
+import type { Redis } from 'ioredis';
+import { redisConnectionOptions } from './redis-connection.options.js';
 import { WS_LOG_FIELDS as F, WS_LOG_MESSAGES } from '../model/tracing-ws.names.js';
 import type { WsLogger } from '../telemetry/ws.logger.js';
 import type { ResolvedTracingWsOptions } from '../options/tracing-ws.options.js';
@@ -7,10 +8,6 @@ import { defineHistoryCommands } from './redis-history.scripts.js';
 
 type RedisSettings = NonNullable<ResolvedTracingWsOptions['broadcast']['redis']>;
 
-/** Longest wait between reconnection attempts: Redis coming back is noticed within this. */
-const MAX_RETRY_DELAY_MS = 2000;
-/** A publish or presence command that takes longer fails (and is counted) instead of piling up. */
-const COMMAND_TIMEOUT_MS = 2000;
 /**
  * Both connections send a PING this often, and a connection that receives nothing
  * for SOCKET_TIMEOUT_MS while it waits for an answer is destroyed: a stalled Redis
@@ -96,16 +93,8 @@ export class RedisBroadcastBus {
   async start(): Promise<void> {
     // Loaded only when a Redis backend is configured: in-memory apps need no ioredis.
     const { Redis } = await import('ioredis');
-    const common: RedisOptions = {
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 0,
-      commandTimeout: COMMAND_TIMEOUT_MS,
-      socketTimeout: SOCKET_TIMEOUT_MS,
-      // Never give up: cross-instance delivery must resume by itself.
-      retryStrategy: (times) => Math.min(50 * 2 ** Math.min(times, 6), MAX_RETRY_DELAY_MS),
-    };
-    const pub = new Redis(this.settings.url, { ...common, enableAutoPipelining: true, connectionName: `${this.instanceId}:pub` });
-    const sub = new Redis(this.settings.url, { ...common, autoResubscribe: false, connectionName: `${this.instanceId}:sub` });
+    const pub = new Redis(this.settings.url, { ...redisConnectionOptions(`${this.instanceId}:pub`), socketTimeout: SOCKET_TIMEOUT_MS, enableAutoPipelining: true });
+    const sub = new Redis(this.settings.url, { ...redisConnectionOptions(`${this.instanceId}:sub`), socketTimeout: SOCKET_TIMEOUT_MS, autoResubscribe: false });
     defineHistoryCommands(pub);
     this.pub = pub;
     this.sub = sub;

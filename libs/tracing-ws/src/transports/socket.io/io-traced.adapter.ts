@@ -1,5 +1,6 @@
 import type { Namespace, Server, ServerOptions, Socket } from 'socket.io';
 import { getConnectionState } from '../../core/connection/ws-connection.state.js';
+import type { WsGatewayMetrics } from '../../core/telemetry/ws.metrics.js';
 import { eventOf, IoBroadcastTelemetry, publicationOf, type IoBroadcastTarget, type RedisPublisher } from './io-broadcast.telemetry.js';
 
 /** A broadcast's options as adapters hand them around (socket.io-adapter's `BroadcastOptions`). */
@@ -32,11 +33,12 @@ export type IoAdapterClass = new (nsp: Namespace, ...rest: unknown[]) => IoAdapt
 /** The traced subclass: the app's broadcast telemetry first, then the base class's arguments. */
 export type TracedAdapterClass = new (telemetry: IoBroadcastTelemetry, nsp: Namespace, ...rest: unknown[]) => IoAdapterInternals;
 
-/** The broadcast under way on an adapter: its flags (so that `apply()` knows its own delivery), event and recipients so far. */
+/** The broadcast under way on an adapter: its flags (so that `apply()` knows its own delivery), recipients so far, and their gateway's metrics. */
 interface Publishing {
   readonly flags: object;
-  readonly event: string;
   recipients: number;
+  /** One namespace, one gateway: every recipient shares these, so they are looked up once. */
+  metrics: WsGatewayMetrics | undefined;
 }
 
 /**
@@ -68,13 +70,14 @@ export function tracedAdapterClass(Base: IoAdapterClass): TracedAdapterClass {
       const event = eventOf(packet);
       this.telemetry.send(target, event, opts.flags, this.guarded !== undefined, (flags) => {
         const previous = this.publishing;
-        const publishing: Publishing = { flags, event, recipients: 0 };
+        const publishing: Publishing = { flags, recipients: 0, metrics: undefined };
         const client = this.pubClient;
         this.publishing = publishing;
         // Only this broadcast's publication goes through the guarded client (synchronously).
         if (this.guarded) this.pubClient = this.guarded;
         try {
           super.broadcast(packet, { ...opts, flags: flags as BroadcastOptions['flags'] });
+          if (publishing.recipients > 0) publishing.metrics?.event(event).sent.inc(publishing.recipients);
         } finally {
           if (this.guarded) this.pubClient = client;
           this.publishing = previous;
@@ -87,8 +90,7 @@ export function tracedAdapterClass(Base: IoAdapterClass): TracedAdapterClass {
       const publishing = this.publishing;
       if (publishing && opts.flags === publishing.flags) {
         super.apply(opts, (socket) => {
-          publishing.recipients++;
-          getConnectionState(socket)?.metrics.event(publishing.event).sent.inc();
+          if (publishing.recipients++ === 0) publishing.metrics = getConnectionState(socket)?.metrics;
           callback(socket);
         });
         return;

@@ -9,6 +9,7 @@
 // function anywhere on the stack (counted once per sample).
 
 import { readFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 
 const args = process.argv.slice(2);
 const files = args.filter((a, i) => !a.startsWith('--') && !args[i - 1]?.startsWith('--'));
@@ -96,38 +97,41 @@ function load(file) {
 const ms = (us) => (us / 1000).toFixed(0);
 const pct = (a, b) => ((100 * a) / b).toFixed(1);
 
-const profiles = files.map(load);
-const perN = args.includes('--per') ? String(args[args.indexOf('--per') + 1]).split(',') : [];
-for (const [i, p] of profiles.entries()) {
-  const scale = perN[i] ? 1e5 / Number(perN[i]) : 0;
-  console.log(`\n### ${p.file}\n`);
-  console.log(`wall ${ms(p.total)} ms, busy (not idle) ${ms(p.busy)} ms${scale ? `, ${perN[i]} messages → busy ${ms(p.busy * scale)} ms per 100k msgs` : ''}\n`);
-  console.log(`| package | self ms | self % of busy | inclusive ms | inclusive % |${scale ? ' self ms / 100k msgs |' : ''}`);
-  console.log(`|---|---|---|---|---|${scale ? '---|' : ''}`);
-  for (const [c, t] of [...p.cat].sort((a, b) => b[1] - a[1])) {
-    console.log(`| ${c} | ${ms(t)} | ${pct(t, p.busy)} | ${ms(p.catIncl.get(c) ?? 0)} | ${pct(p.catIncl.get(c) ?? 0, p.busy)} |${scale ? ` ${ms(t * scale)} |` : ''}`);
+// Run as a script only (alloc-summary.mjs imports `category`).
+if (import.meta.url === pathToFileURL(process.argv[1]).href) {
+  const profiles = files.map(load);
+  const perN = args.includes('--per') ? String(args[args.indexOf('--per') + 1]).split(',') : [];
+  for (const [i, p] of profiles.entries()) {
+    const scale = perN[i] ? 1e5 / Number(perN[i]) : 0;
+    console.log(`\n### ${p.file}\n`);
+    console.log(`wall ${ms(p.total)} ms, busy (not idle) ${ms(p.busy)} ms${scale ? `, ${perN[i]} messages → busy ${ms(p.busy * scale)} ms per 100k msgs` : ''}\n`);
+    console.log(`| package | self ms | self % of busy | inclusive ms | inclusive % |${scale ? ' self ms / 100k msgs |' : ''}`);
+    console.log(`|---|---|---|---|---|${scale ? '---|' : ''}`);
+    for (const [c, t] of [...p.cat].sort((a, b) => b[1] - a[1])) {
+      console.log(`| ${c} | ${ms(t)} | ${pct(t, p.busy)} | ${ms(p.catIncl.get(c) ?? 0)} | ${pct(p.catIncl.get(c) ?? 0, p.busy)} |${scale ? ` ${ms(t * scale)} |` : ''}`);
+    }
+    console.log(`\nTop ${TOP} functions by self time:\n`);
+    console.log('| self ms | % | function (file:line) |');
+    console.log('|---|---|---|');
+    for (const [k, t] of [...p.self].sort((a, b) => b[1] - a[1]).slice(0, TOP)) console.log(`| ${ms(t)} | ${pct(t, p.busy)} | \`${k}\` |`);
+    const lib = [...p.incl].filter(([k]) => k.includes('libs/tracing-ws') || k.includes('nestjs-cls') || k.includes('@opentelemetry') || k.includes('pino') || k.includes('prom-client'));
+    console.log(`\nInclusive time of library / cls / otel / pino / prom-client functions (top ${TOP}):\n`);
+    console.log('| incl ms | % | function (file:line) |');
+    console.log('|---|---|---|');
+    for (const [k, t] of lib.sort((a, b) => b[1] - a[1]).slice(0, TOP)) console.log(`| ${ms(t)} | ${pct(t, p.busy)} | \`${k}\` |`);
   }
-  console.log(`\nTop ${TOP} functions by self time:\n`);
-  console.log('| self ms | % | function (file:line) |');
-  console.log('|---|---|---|');
-  for (const [k, t] of [...p.self].sort((a, b) => b[1] - a[1]).slice(0, TOP)) console.log(`| ${ms(t)} | ${pct(t, p.busy)} | \`${k}\` |`);
-  const lib = [...p.incl].filter(([k]) => k.includes('libs/tracing-ws') || k.includes('nestjs-cls') || k.includes('@opentelemetry') || k.includes('pino') || k.includes('prom-client'));
-  console.log(`\nInclusive time of library / cls / otel / pino / prom-client functions (top ${TOP}):\n`);
-  console.log('| incl ms | % | function (file:line) |');
-  console.log('|---|---|---|');
-  for (const [k, t] of lib.sort((a, b) => b[1] - a[1]).slice(0, TOP)) console.log(`| ${ms(t)} | ${pct(t, p.busy)} | \`${k}\` |`);
-}
 
-if (profiles.length === 2) {
-  const [a, b] = profiles;
-  const sa = perN[0] ? 1e5 / Number(perN[0]) : 1;
-  const sb = perN[1] ? 1e5 / Number(perN[1]) : 1;
-  const unit = perN.length === 2 ? 'ms / 100k msgs' : 'ms';
-  console.log(`\n### Difference by package (${unit}): ${b.file} minus ${a.file}\n`);
-  console.log(`| package | A self | B self | B − A |`);
-  console.log('|---|---|---|---|');
-  const cats = new Set([...a.cat.keys(), ...b.cat.keys()]);
-  const rows = [...cats].map((c) => [c, (a.cat.get(c) ?? 0) * sa, (b.cat.get(c) ?? 0) * sb]).sort((x, y) => y[2] - y[1] - (x[2] - x[1]));
-  for (const [c, x, y] of rows) console.log(`| ${c} | ${ms(x)} | ${ms(y)} | ${ms(y - x)} |`);
-  console.log(`| **busy total** | ${ms(a.busy * sa)} | ${ms(b.busy * sb)} | ${ms(b.busy * sb - a.busy * sa)} |`);
+  if (profiles.length === 2) {
+    const [a, b] = profiles;
+    const sa = perN[0] ? 1e5 / Number(perN[0]) : 1;
+    const sb = perN[1] ? 1e5 / Number(perN[1]) : 1;
+    const unit = perN.length === 2 ? 'ms / 100k msgs' : 'ms';
+    console.log(`\n### Difference by package (${unit}): ${b.file} minus ${a.file}\n`);
+    console.log(`| package | A self | B self | B − A |`);
+    console.log('|---|---|---|---|');
+    const cats = new Set([...a.cat.keys(), ...b.cat.keys()]);
+    const rows = [...cats].map((c) => [c, (a.cat.get(c) ?? 0) * sa, (b.cat.get(c) ?? 0) * sb]).sort((x, y) => y[2] - y[1] - (x[2] - x[1]));
+    for (const [c, x, y] of rows) console.log(`| ${c} | ${ms(x)} | ${ms(y)} | ${ms(y - x)} |`);
+    console.log(`| **busy total** | ${ms(a.busy * sa)} | ${ms(b.busy * sb)} | ${ms(b.busy * sb - a.busy * sa)} |`);
+  }
 }

@@ -34,6 +34,10 @@
 //   --profile (V8 CPU profile of the server over each measured window only, via the
 //              inspector: bench/.build/profiles/s<N>-<mode>-<ts>.cpuprofile; the message
 //              count of the window is printed, for profile-summary.mjs --per)
+//   --alloc-profile (as --profile, V8's sampling heap profiler instead: every allocation of the
+//              window, collected or not, bench/.build/profiles/s<N>-<mode>-<ts>.heapprofile;
+//              bench/alloc-summary.mjs prints bytes per message by package and function)
+//   BENCH_SERVER_FLAGS='--trace-gc' (environment) adds node/V8 flags to every server process
 //   --cpu-prof (whole server process under node --cpu-prof, startup included)
 //   --json FILE (all raw results, per-round ratios and load averages; bench/compare-runs.mjs
 //              compares three of them)
@@ -63,6 +67,7 @@ export const SCENARIOS = {
   10: 'as 3, admin surface mounted (watch-capable, nobody watching)',
   11: 'as 3, a live trace open on a user no client is',
   12: 'as 3, broadcast.history in memory (room history on)',
+  13: 'as 3, BatchSpanProcessor maxExportBatchSize 128 (SDK default 512)',
 };
 const IO = new Set([7, 8]);
 const transportOf = (s) => (IO.has(s) ? 'io' : 'ws');
@@ -83,6 +88,8 @@ export const CPU_RATIOS = [
   { a: 7, b: 2, name: 'bare socket.io / bare NestJS ws' },
   { a: 8, b: 7, name: 'module on socket.io / bare socket.io', max: 1 / 0.9 },
   { a: 6, b: 3, name: 'baseline build / this build' },
+  { a: 13, b: 3, name: 'span batches of 128 / of 512 (s13 / s3)' },
+  { a: 13, b: 1, name: 'span batches of 128 / raw ws (s13 / s1)' },
 ];
 export const SAT_RATIOS = [
   { a: 1, b: 2, name: 'raw ws / bare NestJS' },
@@ -126,6 +133,7 @@ function parseArgs(argv) {
     pin: 'auto',
     nice: 0, // scheduling priority of this process and the servers (negative: needs privileges)
     profile: false,
+    allocProfile: false,
     cpuProf: false,
     json: undefined,
     maxForeign: 0.25, // cores used by other processes above which a window is repeated
@@ -244,7 +252,7 @@ function setUpPinning(o) {
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 async function startServer(scenario, { profile = false, tag = '' } = {}) {
-  const execArgv = ['--expose-gc', '--max-old-space-size=4096'];
+  const execArgv = ['--expose-gc', '--max-old-space-size=4096', ...(process.env.BENCH_SERVER_FLAGS ? process.env.BENCH_SERVER_FLAGS.split(' ') : [])];
   if (profile === 'cpu-prof') {
     const dir = join(BUILD, 'profiles');
     mkdirSync(dir, { recursive: true });
@@ -536,9 +544,9 @@ async function measureOnce(o, scenario, load) {
     const st0 = stealTicks();
     const sc0 = pinning.enabled ? coreBusyTicks(pinning.serverCore) : NaN;
     const loadBefore = load1();
-    const profileFile = o.profile ? join(BUILD, 'profiles', `s${scenario}-${load.mode}-${Date.now()}.cpuprofile`) : undefined;
+    const profileFile = o.profile || o.allocProfile ? join(BUILD, 'profiles', `s${scenario}-${load.mode}-${Date.now()}.${o.allocProfile ? 'heapprofile' : 'cpuprofile'}`) : undefined;
     if (profileFile) mkdirSync(dirname(profileFile), { recursive: true });
-    const s0 = await server.call(profileFile ? 'profile-start' : 'stats');
+    const s0 = await server.call(profileFile ? 'profile-start' : 'stats', { alloc: o.allocProfile });
     await sleep(load.duration * 1000);
     const s1 = await server.call(profileFile ? 'profile-stop' : 'stats', { file: profileFile });
     const f1 = processTicks(exclude);
@@ -547,6 +555,8 @@ async function measureOnce(o, scenario, load) {
     const r = await gen.report();
     const seconds = r.windowMs / 1000;
     const cpuS = (s1.cpuUser + s1.cpuSystem - s0.cpuUser - s0.cpuSystem) / 1e6;
+    const mainS = (s1.mainUser + s1.mainSystem - s0.mainUser - s0.mainSystem) / 1e6;
+    const mainSysS = (s1.mainSystem - s0.mainSystem) / 1e6;
     const serverSeconds = (s1.now - s0.now) / 1000;
     const msgsPerSec = r.replies / seconds;
     const out = {
@@ -562,6 +572,11 @@ async function measureOnce(o, scenario, load) {
       p999: r.p999,
       cpuUsPerMsg: r.replies ? (cpuS / r.replies) * 1e6 : NaN,
       cpuUsPerDelivery: r.deliveries ? (cpuS / r.deliveries) * 1e6 : NaN,
+      // Split of cpuUsPerMsg: the JS thread (its user and system time: the handlers, and the
+      // socket syscalls it makes), and every other thread of the server (GC, compiler, pool).
+      mainUsPerMsg: r.replies ? (mainS / r.replies) * 1e6 : NaN,
+      mainSysUsPerMsg: r.replies ? (mainSysS / r.replies) * 1e6 : NaN,
+      otherThreadsUsPerMsg: r.replies ? ((cpuS - mainS) / r.replies) * 1e6 : NaN,
       cpuUtil: cpuS / serverSeconds,
       cpuUserShare: (s1.cpuUser - s0.cpuUser) / 1e6 / cpuS,
       rssMB: s1.rss / 2 ** 20,
@@ -608,7 +623,7 @@ async function rateMode(o, rand) {
       const r = await measure(o, s, load);
       r.round = round;
       runs.push(r);
-      console.log(`  round ${round} s${s} ${fmt(r.cpuUsPerMsg, 2)} µs/msg  ${fmt(r.msgsPerSec)} msg/s${r.behind ? ' BEHIND' : ''}  p50 ${fmt(r.p50, 3)} p99 ${fmt(r.p99, 2)} ms  cpu ${fmt(r.cpuUtil * 100)}%  client ELU ${fmt(r.clientElu, 2)}  foreign ${fmt(r.foreignCores, 2)} cores  steal ${fmt(r.stealCores, 2)}  server core foreign ${fmt(r.serverCoreForeign, 2)}  load ${r.load1}${r.profileFile ? `  profile ${r.profileFile} (${r.replies} msgs)` : ''}${r.errors ? `  errors ${r.errors}` : ''}`);
+      console.log(`  round ${round} s${s} ${fmt(r.cpuUsPerMsg, 2)} µs/msg (JS thread ${fmt(r.mainUsPerMsg, 1)}, of which system ${fmt(r.mainSysUsPerMsg, 1)}; other threads ${fmt(r.otherThreadsUsPerMsg, 1)})  ${fmt(r.msgsPerSec)} msg/s${r.behind ? ' BEHIND' : ''}  p50 ${fmt(r.p50, 3)} p99 ${fmt(r.p99, 2)} ms  cpu ${fmt(r.cpuUtil * 100)}%  client ELU ${fmt(r.clientElu, 2)}  foreign ${fmt(r.foreignCores, 2)} cores  steal ${fmt(r.stealCores, 2)}  server core foreign ${fmt(r.serverCoreForeign, 2)}  load ${r.load1}${r.profileFile ? `  profile ${r.profileFile} (${r.replies} msgs)` : ''}${r.errors ? `  errors ${r.errors}` : ''}`);
     }
   }
   // A window that fell behind the rate (even after its retry) is flagged and left out of

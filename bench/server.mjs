@@ -9,7 +9,7 @@
 // Listens on 127.0.0.1:0, gateway path /ws (socket.io: the engine path), then reports
 // {type:'ready', port} over IPC.
 // IPC commands from the parent (each answered with {type:'reply', id, ...}):
-//   {cmd:'stats'}                 cpu (process.cpuUsage, µs), rss, heap, messages counted
+//   {cmd:'stats'}                 cpu (process.cpuUsage, µs; main thread: process.threadCpuUsage), rss, heap, messages counted
 //   {cmd:'gc'}                    full GC (needs --expose-gc), then stats
 //   {cmd:'heartbeat', intervalMs} start (intervalMs > 0) or stop (0) pinging every client
 //   {cmd:'exit'}                  closes the app and exits (so --cpu-prof writes its profile)
@@ -28,8 +28,8 @@ import { createServer } from 'node:http';
 import { pathToFileURL } from 'node:url';
 
 const scenario = Number(process.argv[2]);
-if (![1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12].includes(scenario) || (scenario === 6 && !process.env.BENCH_BASELINE_LIB)) {
-  console.error('usage: server.mjs <1..12> (6 needs BENCH_BASELINE_LIB)');
+if (!(Number.isInteger(scenario) && scenario >= 1 && scenario <= 13) || (scenario === 6 && !process.env.BENCH_BASELINE_LIB)) {
+  console.error('usage: server.mjs <1..13> (6 needs BENCH_BASELINE_LIB)');
   process.exit(2);
 }
 const EXEMPLARS = process.env.BENCH_EXEMPLARS;
@@ -128,7 +128,7 @@ async function startRaw() {
 }
 
 // ---------------------------------------------------------------- scenarios 2-5: Nest
-async function startTelemetry(ratio) {
+async function startTelemetry(ratio, maxExportBatchSize) {
   process.env.OTEL_METRICS_EXPORTER ??= 'none';
   process.env.OTEL_LOGS_EXPORTER ??= 'none';
   process.env.OTEL_TRACES_EXPORTER ??= 'none';
@@ -148,7 +148,7 @@ async function startTelemetry(ratio) {
   const sdk = new NodeSDK({
     instrumentations: [],
     sampler: new ParentBasedSampler({ root }),
-    spanProcessors: [new BatchSpanProcessor({ exporter })],
+    spanProcessors: [new BatchSpanProcessor({ exporter, ...(maxExportBatchSize ? { maxExportBatchSize } : {}) })],
   });
   sdk.start();
   return { sdk, exported: () => exported };
@@ -157,7 +157,10 @@ async function startTelemetry(ratio) {
 async function startNest() {
   const withModule = scenario >= 3 && scenario !== 7;
   const onIo = scenario === 7 || scenario === 8;
-  const telemetry = withModule ? await startTelemetry(scenario === 5 ? 0.1 : 1) : undefined;
+  // Scenario 13: the BatchSpanProcessor exports every 128 finished spans instead of 512
+  // (BENCH_BSP_BATCH=N tries another size), so that spans die young (bench/RESULTS.md).
+  const batch = scenario === 13 ? Number(process.env.BENCH_BSP_BATCH ?? 128) : undefined;
+  const telemetry = withModule ? await startTelemetry(scenario === 5 ? 0.1 : 1, batch) : undefined;
   await import('reflect-metadata');
   const { NestFactory } = await import('@nestjs/core');
   const { Module } = await import('@nestjs/common');
@@ -275,10 +278,15 @@ let extraStats = () => ({});
 
 function stats() {
   const cpu = process.cpuUsage();
+  // The main (JS) thread alone; the rest of the process is V8's GC and compiler threads,
+  // libuv's pool and the inspector (Node ≥ 23.9).
+  const main = process.threadCpuUsage?.() ?? { user: NaN, system: NaN };
   const mem = process.memoryUsage();
   return {
     cpuUser: cpu.user,
     cpuSystem: cpu.system,
+    mainUser: main.user,
+    mainSystem: main.system,
     rss: mem.rss,
     heapUsed: mem.heapUsed,
     external: mem.external,
@@ -310,6 +318,14 @@ process.on('message', async (msg) => {
       const { Session } = await import('node:inspector/promises');
       profiler = new Session();
       profiler.connect();
+      if (msg.alloc) {
+        // Sampling heap profiler, keeping the samples of objects already collected:
+        // what the window allocated, not what is still alive at its end.
+        await profiler.post('HeapProfiler.enable');
+        await profiler.post('HeapProfiler.startSampling', { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
+        profiler.alloc = true;
+        return reply(stats());
+      }
       await profiler.post('Profiler.enable');
       await profiler.post('Profiler.setSamplingInterval', { interval: msg.intervalUs ?? 500 });
       await profiler.post('Profiler.start');
@@ -317,7 +333,7 @@ process.on('message', async (msg) => {
     }
     case 'profile-stop': {
       const s = stats();
-      const { profile } = await profiler.post('Profiler.stop');
+      const { profile } = await profiler.post(profiler.alloc ? 'HeapProfiler.stopSampling' : 'Profiler.stop');
       profiler.disconnect();
       profiler = undefined;
       const { writeFileSync } = await import('node:fs');

@@ -24,6 +24,7 @@ const {
   payloadBytes = 64,
   workload = 'echo', // 'echo' | 'broadcast'
   groupSize = 10, // broadcast: connections per group
+  totalConnections = connections, // broadcast: sockets of all workers (the last group may be smaller)
   connectConcurrency = 100,
   deadlineMs = 10 * 60_000,
 } = workerData;
@@ -36,13 +37,21 @@ const FINE = 100_000;
 const COARSE = 120_000;
 let hist = new Uint32Array(FINE + COARSE + 1);
 function record(ms) {
-  const us = Math.round(ms * 1000);
+  const us = Math.max(0, Math.round(ms * 1000)); // ≥ 0: clocks of two worker threads may differ by a few µs
   if (us < FINE) hist[us]++;
   else hist[Math.min(FINE + Math.floor((us - FINE) / 1000), FINE + COARSE)]++;
 }
 
 // ---- frames: one pre-serialised frame per connection (payload padded to size)
 const pad = 'x'.repeat(Math.max(0, payloadBytes - 40));
+// Broadcast, open loop: a frame per publish carrying its send time `t` (ms since the epoch, µs
+// resolution: performance.timeOrigin + now(), comparable across the load worker threads), so
+// that every member's copy gives a publish-to-delivery latency. Pad shortened by its length.
+const bcastOpen = workload === 'broadcast' && mode === 'open' && transport === 'ws';
+const padT = 'x'.repeat(Math.max(0, payloadBytes - 40 - 22));
+const epochNow = () => performance.timeOrigin + performance.now();
+// Members of the group of the connection with global index i (the servers: `?g=` groupOf).
+const groupSizeOf = (i) => Math.min(groupSize, totalConnections - Math.floor(i / groupSize) * groupSize);
 function frameFor(index) {
   if (transport === 'io') return { c: index, pad }; // socket.io serialises it (≈ the same bytes)
   if (workload === 'broadcast') return JSON.stringify({ event: 'broadcast', data: { c: index, pad } });
@@ -53,17 +62,21 @@ let running = false;
 let sent = 0;
 let replies = 0; // replies to our own messages (round trips)
 let deliveries = 0; // every frame received (broadcast fan-out)
+let expected = 0; // broadcast: deliveries the publishes sent ask for (Σ group size of the sender)
 let errors = 0;
 let closedEarly = 0;
 let opened = 0;
 let failedOpen = 0;
 const socks = [];
 
-const RING = mode === 'open' ? 8192 : Math.max(2, inflight);
+// Open loop: up to 8192 own messages outstanding per connection (broadcast: 256, as it runs
+// with up to 5,000 sockets at a few publishes per second each; 256 is seconds of backlog).
+const RING = mode === 'open' ? (workload === 'broadcast' ? 256 : 8192) : Math.max(2, inflight);
 class Conn {
   constructor(index) {
     this.index = index;
     this.frame = frameFor(index);
+    this.members = groupSizeOf(index);
     this.ring = new Float64Array(RING);
     this.head = 0;
     this.tail = 0;
@@ -81,15 +94,18 @@ class Conn {
     if (this.tail - this.head >= RING) return false;
     this.ring[this.tail++ % RING] = performance.now();
     if (transport === 'io') this.ws.emit('echo', this.frame, this.ack);
-    else this.ws.send(this.frame);
+    else if (bcastOpen) {
+      this.ws.send(`{"event":"broadcast","data":{"c":${this.index},"t":${epochNow().toFixed(3)},"pad":"${padT}"}}`);
+      expected += this.members;
+    } else this.ws.send(this.frame);
     sent++;
     return true;
   }
-  onOwnReply() {
+  onOwnReply(recordRoundTrip = true) {
     if (this.head === this.tail) return;
     const t = this.ring[this.head++ % RING];
     replies++;
-    record(performance.now() - t);
+    if (recordRoundTrip) record(performance.now() - t);
     if (mode === 'closed' && running) this.send();
   }
 }
@@ -101,7 +117,14 @@ function onMessage(data) {
     // Own broadcasts come back in order among the group's frames: find them by sender.
     const text = data.toString();
     const at = text.indexOf('"c":');
+    if (bcastOpen) {
+      // Every member's copy: latency from its publish (the histogram holds deliveries, not round trips).
+      const ta = text.indexOf('"t":', at);
+      if (ta >= 0) record(epochNow() - Number.parseFloat(text.slice(ta + 4)));
+    }
     if (at < 0 || Number.parseInt(text.slice(at + 4), 10) !== conn.index) return;
+    conn.onOwnReply(!bcastOpen);
+    return;
   }
   conn.onOwnReply();
 }
@@ -217,6 +240,7 @@ function snapshot() {
     skipped,
     replies,
     deliveries,
+    expected,
     errors,
     closedEarly,
     opened,
@@ -235,7 +259,7 @@ parentPort.on('message', async (msg) => {
     if (mode === 'closed') for (const c of socks) for (let i = 0; i < inflight; i++) c.send();
     else if (mode === 'open') startOpenLoop();
   } else if (msg === 'reset') {
-    sent = replies = deliveries = errors = skipped = 0;
+    sent = replies = deliveries = expected = errors = skipped = 0;
     hist = new Uint32Array(FINE + COARSE + 1);
     windowStart = performance.now();
     eluStart = performance.eventLoopUtilization();

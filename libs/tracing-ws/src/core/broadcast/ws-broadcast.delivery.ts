@@ -114,9 +114,7 @@ export class WsBroadcastDelivery {
           : audience === 'user'
             ? this.registry.user(target!)
             : this.registry.connection(target!);
-    let delivered = 0;
-    for (const state of recipients) if (this.sender.send(state, frame, frame.event, true)) delivered++;
-    return delivered;
+    return this.sender.sendToMany(recipients, frame, frame.event);
   }
 
   logDelivery(event: string, room: string | undefined, delivered: number, spanContext: SpanContext, fallbackTraceId: string | undefined, remote: { origin: string; lagMs: number } | undefined): void {

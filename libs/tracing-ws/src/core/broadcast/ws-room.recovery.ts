@@ -80,7 +80,7 @@ export class WsRoomRecovery {
   /** Tells local members where `room` is: they ask for what they missed if they are behind. */
   announce(members: Iterable<WsConnectionState>, room: string, position: WsPosition): void {
     const frame: EventFrame = { kind: 'event', event: WS_ROOM_EVENTS.position, data: { room, ...position }, meta: undefined };
-    for (const state of members) this.sender.send(state, frame, WS_ROOM_EVENTS.position, true);
+    this.sender.sendToMany(members, frame, WS_ROOM_EVENTS.position);
   }
 
   /** A closed connection's held broadcasts are dropped. */

@@ -105,9 +105,11 @@ export class WsRoomStreams {
   private deliver(room: string, event: string, text: string, position: WsEnvelopePosition | undefined): number {
     const frame: EventFrame = { kind: 'event', event, meta: undefined, text };
     const recovery = this.recovery;
+    // Nobody is being held back by a replay (the usual case): one write per member, counted per gateway.
+    if (!position || !recovery.holding) return this.sender.sendToMany(this.registry.room(room), frame, event);
     let delivered = 0;
     for (const state of this.registry.room(room)) {
-      if (position && recovery.holding && recovery.hold(state, room, position.epoch, position.offset, frame)) continue;
+      if (recovery.hold(state, room, position.epoch, position.offset, frame)) continue;
       if (this.sender.send(state, frame, event, true)) delivered++;
     }
     return delivered;

@@ -4,6 +4,7 @@ import type { WsOutgoingFrame } from '../model/ws-transport.js';
 import { WS_LIVE_EVENT_TYPES as LIVE, WS_LIVE_FIELDS as LF, WS_LOG_FIELDS as F } from '../model/tracing-ws.names.js';
 import { WsBackpressure } from '../policy/ws-backpressure.js';
 import { WsLiveTap } from '../telemetry/ws-live.tap.js';
+import type { WsGatewayMetrics } from '../telemetry/ws.metrics.js';
 
 /** Writes frames to connections and counts them (frames, bytes, size histogram). */
 @Injectable()
@@ -30,11 +31,49 @@ export class WsFrameSender {
    * nothing was sent.
    */
   send(state: WsConnectionState, frame: WsOutgoingFrame, label: string, droppable = false): boolean {
+    const size = this.write(state, frame, label, droppable);
+    if (size < 0) return false;
+    const event = state.metrics.event(label);
+    event.sent.inc();
+    event.bytesSent.inc(size);
+    return true;
+  }
+
+  /**
+   * Sends one broadcast `frame` to every connection of `recipients` (droppable, as
+   * {@link send}) and returns how many got it. The frame counters are added once per
+   * gateway rather than once per recipient; every recipient still counts in its
+   * connection's totals and in the size histogram.
+   */
+  sendToMany(recipients: Iterable<WsConnectionState>, frame: WsOutgoingFrame, label: string): number {
+    let delivered = 0;
+    let metrics: WsGatewayMetrics | undefined;
+    let frames = 0;
+    let bytes = 0;
+    for (const state of recipients) {
+      const size = this.write(state, frame, label, true);
+      if (size < 0) continue;
+      delivered++;
+      if (state.metrics !== metrics) {
+        if (metrics) addSent(metrics, label, frames, bytes);
+        metrics = state.metrics;
+        frames = 0;
+        bytes = 0;
+      }
+      frames++;
+      bytes += size;
+    }
+    if (metrics) addSent(metrics, label, frames, bytes);
+    return delivered;
+  }
+
+  /** Writes one frame and counts it on its connection; the bytes written, or -1 when nothing was sent. */
+  private write(state: WsConnectionState, frame: WsOutgoingFrame, label: string, droppable: boolean): number {
     const { transport } = state;
-    if (!transport.isOpen) return false;
+    if (!transport.isOpen) return -1;
     if (droppable && this.backpressure.congested(state)) {
       state.metrics.droppedBackpressure.inc();
-      return false;
+      return -1;
     }
     // Replies to frames that arrived together go out in one write (writev) rather
     // than one system call each: cork on the first send of this turn, uncork after it.
@@ -43,13 +82,10 @@ export class WsFrameSender {
       if (this.corked.push(state) === 1) setImmediate(this.flush);
     }
     const size = transport.send(frame);
-    if (size < 0) return false;
+    if (size < 0) return -1;
     state.messagesOut++;
     state.bytesOut += size;
     state.metrics.sizeOut.observe(size);
-    const event = state.metrics.event(label);
-    event.sent.inc();
-    event.bytesSent.inc(size);
     this.backpressure.afterSend(state);
     if (this.tap.hot) this.tap.emit(state.context, LIVE.sent, {
       [LF.kind]: frame.kind,
@@ -58,6 +94,12 @@ export class WsFrameSender {
       [F.traceId]: frame.kind === 'error' ? frame.data.traceId : frame.meta?.traceId,
       ...(frame.kind === 'error' ? { [F.errorCode]: frame.data.code } : {}),
     });
-    return true;
+    return size;
   }
+}
+
+function addSent(metrics: WsGatewayMetrics, label: string, frames: number, bytes: number): void {
+  const event = metrics.event(label);
+  event.sent.inc(frames);
+  event.bytesSent.inc(bytes);
 }

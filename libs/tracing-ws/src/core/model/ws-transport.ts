@@ -26,7 +26,18 @@ export type WsOutgoingFrame =
    * `text` is the ws serialisation when the caller already has it (a broadcast
    * serialises once for all its recipients); `data` may then be omitted.
    */
-  | { readonly kind: 'event'; readonly event: string; readonly data?: unknown; readonly meta: WsFrameMeta | undefined; readonly text?: string }
+  | {
+      readonly kind: 'event';
+      readonly event: string;
+      readonly data?: unknown;
+      readonly meta: WsFrameMeta | undefined;
+      readonly text?: string;
+      /**
+       * The UTF-8 bytes of `text`, kept on the frame by the first ws connection that
+       * sends it, so that a broadcast is encoded once for all its recipients.
+       */
+      encoded?: Buffer;
+    }
   /** A handler's result that names no event: `meta` is what the server adds (trace id, message id), undefined when nothing. */
   | { readonly kind: 'reply'; readonly value: unknown; readonly meta: WsFrameMeta | undefined; readonly ack: WsAck | undefined }
   /** The error of one message (or of the connection, with no message). */

@@ -11,6 +11,8 @@ interface TcpSocket {
 }
 
 const OPEN = 1;
+/** ws options for bytes that are UTF-8 JSON: sent as a text frame. */
+const TEXT_FRAME = Object.freeze({ binary: false });
 
 /** A `ws` WebSocket as the core sees it. */
 export class WsSocketConnection implements WsTransportConnection {
@@ -28,14 +30,21 @@ export class WsSocketConnection implements WsTransportConnection {
     return this.client.bufferedAmount;
   }
 
-  /** Every frame is JSON text; a reply that names no event is sent as the handler returned it. */
+  /**
+   * Every frame is JSON text; a reply that names no event is sent as the handler
+   * returned it. The text is encoded once here and ws sends those bytes as they are
+   * (a text frame), rather than ws encoding it and the size being counted again.
+   */
   send(frame: WsOutgoingFrame): number {
-    let text: string;
-    if (frame.kind === 'event') text = frame.text ?? jsonFrameText(frame.event, frame.data, frame.meta);
-    else if (frame.kind === 'error') text = jsonFrameText('error', frame.data, frame.meta);
-    else text = JSON.stringify(frame.value);
-    this.client.send(text);
-    return Buffer.byteLength(text);
+    let bytes: Buffer;
+    if (frame.kind === 'event') {
+      if (frame.encoded) bytes = frame.encoded;
+      else if (frame.text !== undefined) bytes = frame.encoded = Buffer.from(frame.text);
+      else bytes = Buffer.from(jsonFrameText(frame.event, frame.data, frame.meta));
+    } else if (frame.kind === 'error') bytes = Buffer.from(jsonFrameText('error', frame.data, frame.meta));
+    else bytes = Buffer.from(JSON.stringify(frame.value));
+    this.client.send(bytes, TEXT_FRAME);
+    return bytes.length;
   }
 
   close(code: number, reason: string): void {

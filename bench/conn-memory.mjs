@@ -17,12 +17,14 @@
 // Method: the dominator tree of snapshot B (Cooper-Harvey-Kennedy iterative algorithm over the
 // graph from the synthetic root, weak edges left out, as DevTools does). Per-connection roots:
 //   CLS store        the object the state's `store` property holds
-//   handshake span   the state's `handshakeContext` (OTel context) and `handshakeLinks` (links array),
-//                    the context's `handshakeSpanContext`, and any span object (Span/SpanImpl) left alive
+//   handshake span   what the state keeps on purpose: its `handshakeContext` (OTel context) and
+//                    `handshakeLinks` (links array), the context's `handshakeSpanContext`
+//   handshake leftovers  what the handshake leaves alive beyond that: span objects (Span/SpanImpl,
+//                    ended at the 101), IncomingMessage objects (the HTTP upgrade request), and library
+//                    closures whose scope holds a handshake `outcome` (an upgrade-socket listener)
 //   connection state the object under the WebSocket's Symbol(tracing-ws:state) (with its context,
 //                    transport wrapper, handler map, attributes…) and every closure defined in the
 //                    library's code (the listeners it adds to the socket)
-//   upgrade request  IncomingMessage objects (the HTTP upgrade request), if any stays alive
 //   Nest             closures defined in @nestjs/* or rxjs code and rxjs objects (Observable,
 //                    Subscriber…): the listeners and subscriptions of Nest's stock adapter
 //   bench gateway    closures defined in bench/ (the gateway's own per-client code)
@@ -261,7 +263,7 @@ function scriptOf(g, closure) {
 /** rxjs classes: Nest's stock adapter subscribes to every client's messages through rxjs. */
 const RXJS = new Set(['Observable', 'Subscriber', 'SafeSubscriber', 'OperatorSubscriber', 'Subscription', 'Subject', 'ConsumerObserver']);
 
-export const CATEGORIES = ['CLS store', 'handshake span', 'connection state', 'upgrade request', 'Nest', 'bench gateway', 'ws WebSocket', 'net.Socket'];
+export const CATEGORIES = ['CLS store', 'handshake span', 'connection state', 'handshake leftovers', 'Nest', 'bench gateway', 'ws WebSocket', 'net.Socket'];
 
 /** Per-connection categories of snapshot B, and per-class totals of both snapshots. */
 export function attribute(fileA, fileB, conns) {
@@ -308,6 +310,7 @@ export function attribute(fileA, fileB, conns) {
   const cat = (name) => CATEGORIES.indexOf(name);
   const counts = Object.fromEntries(CATEGORIES.map((c) => [c, 0]));
   const mark = (n, name) => {
+    if (cat(name) < 0) throw new Error(`no category ${name}`);
     if (n < 0 || rootCat[n] !== 255 || !isNew[n]) return;
     rootCat[n] = cat(name);
     counts[name]++;
@@ -321,7 +324,7 @@ export function attribute(fileA, fileB, conns) {
     const name = g.nameOf(n);
     if (t === 'object' && (name === 'Span' || name === 'SpanImpl')) {
       spans++;
-      mark(n, 'handshake span');
+      mark(n, 'handshake leftovers');
     } else if (t === 'object' && name === 'WebSocket') {
       // The library's state hangs off the socket under a symbol.
       for (let e = g.firstEdge[n]; e < g.firstEdge[n + 1]; e++) {
@@ -344,12 +347,18 @@ export function attribute(fileA, fileB, conns) {
     const name = g.nameOf(n);
     if (t === 'object' && name === 'WebSocket') mark(n, 'ws WebSocket');
     else if (t === 'object' && name === 'Socket') mark(n, 'net.Socket');
-    else if (t === 'object' && name === 'IncomingMessage') mark(n, 'upgrade request');
+    else if (t === 'object' && name === 'IncomingMessage') mark(n, 'handshake leftovers');
     else if (t === 'object' && RXJS.has(name)) mark(n, 'Nest');
     else if (t === 'closure') {
       const file = scriptOf(g, n);
       const bucket = /tracing-ws\/(dist|src)\//.test(file) ? 'connection state' : /node_modules\/(@nestjs|rxjs)\//.test(file) ? 'Nest' : /\/bench\//.test(file) ? 'bench gateway' : undefined;
-      if (bucket) {
+      // A library closure whose scope holds a handshake outcome (the upgrade socket's listener
+      // that gives an abandoned handshake's slot back): what it keeps is a leftover of the handshake.
+      const scope = bucket === 'connection state' ? g.child(n, 'context') : -1;
+      if (scope >= 0 && g.child(scope, 'outcome') >= 0) {
+        scripts.set('handshake leftovers', (scripts.get('handshake leftovers') ?? 0) + 1);
+        mark(n, 'handshake leftovers');
+      } else if (bucket) {
         scripts.set(bucket, (scripts.get(bucket) ?? 0) + 1);
         mark(n, bucket);
       }

@@ -41,8 +41,8 @@
 // separately, as they are outside the JS heap.
 // Validation printed per scenario: the categories plus shared growth per connection, JS heap only,
 // against process.memoryUsage().heapUsed(B) − heapUsed(A) per connection (both after full GCs),
-// and RSS per connection for context (RSS also has malloc'd and kernel-side memory the heap
-// snapshots do not see).
+// and RSS per connection for context (RSS also has malloc'd memory and heap pages the heap
+// snapshots do not see; both process baselines are taken after snapshot A has been written).
 //
 // Bounds: --conns 1..30000; a fresh server per scenario, its heap snapshot call times out after
 // 300 s, the load worker after 10 min, this script after 30 min. Snapshots are written to
@@ -443,7 +443,11 @@ async function measure(o, s) {
     await warm.closed();
     await warm.stop();
     await sleep(500);
-    statsA = await server.call('heap-snapshot', { file: fileA }, 300_000);
+    await server.call('heap-snapshot', { file: fileA }, 300_000);
+    // The baseline of the process figures is taken after snapshot A, so that both it and B's
+    // figures include what writing a snapshot leaves in the process (malloc'd memory not given
+    // back to the system: several MB of RSS).
+    statsA = await server.call('gc');
     const workers = o.conns > 5000 ? 2 : 1;
     gen = startWorkers(workers, {
       url: server.url,

@@ -10,7 +10,8 @@
 //   1. 200 warm-up connections opened and closed (compiles the paths, as run.mjs does);
 //   2. full GC, stats, heap snapshot A (0 connections);
 //   3. --conns idle ws connections opened by a load worker thread of this process (bench/loadgen.mjs,
-//      mode idle, one fresh loopback source address per 1,000 sockets), 1 s to settle;
+//      mode idle, one fresh loopback source address per 1,000 sockets), then 6 s (longer than the
+//      BatchSpanProcessor's 5 s export delay: no ended span waits in its queue);
 //   4. full GC, stats, heap snapshot B (N connections); the sockets are then closed, the server stopped.
 // Then both snapshots are parsed here (nodes/edges/strings, with the field layouts of snapshot.meta).
 //
@@ -46,9 +47,10 @@
 //
 // Bounds: --conns 1..30000; a fresh server per scenario, its heap snapshot call times out after
 // 300 s, the load worker after 10 min, this script after 30 min. Snapshots are written to
-// bench/.build/heap/ and deleted after parsing unless --keep (each is ≈ 100-300 MB at 5,000 conns).
+// bench/.build/heap/ and deleted after parsing unless --keep (≈ 25-35 MB each at 300 connections,
+// growing with --conns). Parsing needs no more than node's default heap limit at 5,000 connections.
 
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freshAddress, setUpPinning, startServer, startWorkers } from './run.mjs';

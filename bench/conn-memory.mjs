@@ -50,7 +50,7 @@
 // bench/.build/heap/ and deleted after parsing unless --keep (≈ 25-35 MB each at 300 connections,
 // growing with --conns). Parsing needs no more than node's default heap limit at 5,000 connections.
 
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { freshAddress, setUpPinning, startServer, startWorkers } from './run.mjs';
@@ -508,7 +508,7 @@ function report(r) {
   return L.join('\n');
 }
 
-if (process.argv[1] && resolvePath(process.argv[1]) === fileURLToPath(import.meta.url)) {
+if (process.argv[1] && realpathSync(resolvePath(process.argv[1])) === realpathSync(fileURLToPath(import.meta.url))) {
   const o = parseArgs(process.argv.slice(2));
   const hardStop = setTimeout(() => {
     console.error('conn-memory: hard time limit (30 min) reached');

@@ -41,7 +41,7 @@
 //   --retries 1   --baseline-lib FILE (scenario 6)
 
 import { execFileSync, fork } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, realpathSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { dirname, join, resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -804,7 +804,7 @@ async function connectionsMode(o, rand, { conns, hold, scenarios, rounds }) {
 
 // ------------------------------------------------------------------ main
 // Only when run as a script: bench/conn-memory.mjs imports the server and load-worker helpers above.
-if (process.argv[1] && resolvePath(process.argv[1]) === fileURLToPath(import.meta.url)) {
+if (process.argv[1] && realpathSync(resolvePath(process.argv[1])) === realpathSync(fileURLToPath(import.meta.url))) {
   const o = parseArgs(process.argv.slice(2));
   // Scenario 6's server process finds the other build through its environment.
   if (o.baselineLib) process.env.BENCH_BASELINE_LIB = resolvePath(o.baselineLib);

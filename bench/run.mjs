@@ -55,7 +55,7 @@
 //   --retries 1   --baseline-lib FILE (scenario 6)
 
 import { execFileSync, fork } from 'node:child_process';
-import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, realpathSync, rmSync, writeFileSync, readFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { dirname, join, resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -220,7 +220,7 @@ function shuffled(xs, rand) {
 // from earlier sockets on that address, which slowed whichever scenario followed a big one.
 let addressCounter = 0;
 let addressBase = 0;
-function freshAddress() {
+export function freshAddress() {
   const n = (addressBase + addressCounter++) % (250 * 250);
   return `127.${1 + Math.floor(n / 250)}.${1 + (n % 250)}.1`;
 }
@@ -228,7 +228,7 @@ function freshAddress() {
 // ------------------------------------------------------------------ core pinning
 const TASKSET = ['/usr/bin/taskset', '/bin/taskset'].find((p) => existsSync(p));
 let pinning = { enabled: false, note: '' };
-function setUpPinning(o) {
+export function setUpPinning(o) {
   const n = cpus().length;
   if (o.pin === 'off') pinning = { enabled: false, note: 'pinning off (--pin off): load generator and server float over all cores' };
   else if (!TASKSET) pinning = { enabled: false, note: 'WARNING: taskset not found: load generator and server float over all cores' };
@@ -274,7 +274,7 @@ function setUpPinning(o) {
 // ------------------------------------------------------------------ server process
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-async function startServer(scenario, { profile = false, tag = '' } = {}) {
+export async function startServer(scenario, { profile = false, tag = '' } = {}) {
   const execArgv = ['--expose-gc', '--max-old-space-size=4096', ...(process.env.BENCH_SERVER_FLAGS ? process.env.BENCH_SERVER_FLAGS.split(' ') : [])];
   if (profile === 'cpu-prof') {
     const dir = join(BUILD, 'profiles');
@@ -300,12 +300,12 @@ async function startServer(scenario, { profile = false, tag = '' } = {}) {
       pending.delete(m.id);
     }
   });
-  const call = (cmd, extra = {}) =>
+  const call = (cmd, extra = {}, timeoutMs = 15_000) =>
     new Promise((resolve, reject) => {
       const id = nextId++;
       pending.set(id, resolve);
       child.send({ cmd, id, ...extra });
-      setTimeout(() => pending.has(id) && (pending.delete(id), reject(new Error(`server ${scenario}: ${cmd} timed out`))), 15_000).unref();
+      setTimeout(() => pending.has(id) && (pending.delete(id), reject(new Error(`server ${scenario}: ${cmd} timed out`))), timeoutMs).unref();
     });
   const { port } = await readyP;
   const exited = new Promise((r) => child.once('exit', r));
@@ -326,7 +326,7 @@ async function startServer(scenario, { profile = false, tag = '' } = {}) {
 }
 
 // ------------------------------------------------------------------ load workers
-function startWorkers(count, base) {
+export function startWorkers(count, base) {
   const per = Math.floor(base.connections / count);
   const workers = [];
   for (let w = 0; w < count; w++) {
@@ -867,40 +867,43 @@ async function connectionsMode(o, rand, { conns, hold, scenarios, rounds }) {
 }
 
 // ------------------------------------------------------------------ main
-const o = parseArgs(process.argv.slice(2));
-// Scenario 6's server process finds the other build through its environment.
-if (o.baselineLib) process.env.BENCH_BASELINE_LIB = resolvePath(o.baselineLib);
-mkdirSync(BUILD, { recursive: true });
-const hardStop = setTimeout(() => {
-  console.error('bench: hard time limit (40 min) reached');
-  process.exit(5);
-}, 40 * 60_000);
-hardStop.unref();
-setUpPinning(o);
-addressBase = (o.seed * 7919) % (250 * 250);
-const m = machine();
-const rand = prng(o.seed);
-const result = { options: o, seed: o.seed, machine: m, pinning, startedAt: new Date().toISOString(), loadavgStart: loadavg() };
-console.log(`# tracing-ws bench, mode ${o.mode}, seed ${o.seed} (--seed ${o.seed} replays the order)`);
-console.log(`# ${m.model}, ${m.cores} cores, ${m.memGB} GiB, node ${m.node}; ${pinning.note}${pinning.nice ? `; nice ${pinning.nice}${pinning.autogroupNice ? ' (and its autogroup)' : ''}` : ''}; loadavg ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
-try {
-  if (o.mode === 'rate' || o.mode === 'all') result.rate = await rateMode(o, rand);
-  if (o.mode === 'handshake' || o.mode === 'all') {
-    const hsScenarios = o.mode === 'all' ? o.hsScenarios.filter((s) => o.scenarios.includes(s)) : o.scenarios;
-    result.handshake = await connectionsMode(o, rand, { conns: o.hsConns, hold: 0, scenarios: hsScenarios, rounds: o.rounds });
+// Only when run as a script: bench/conn-memory.mjs imports the server and load-worker helpers above.
+if (process.argv[1] && realpathSync(resolvePath(process.argv[1])) === realpathSync(fileURLToPath(import.meta.url))) {
+  const o = parseArgs(process.argv.slice(2));
+  // Scenario 6's server process finds the other build through its environment.
+  if (o.baselineLib) process.env.BENCH_BASELINE_LIB = resolvePath(o.baselineLib);
+  mkdirSync(BUILD, { recursive: true });
+  const hardStop = setTimeout(() => {
+    console.error('bench: hard time limit (40 min) reached');
+    process.exit(5);
+  }, 40 * 60_000);
+  hardStop.unref();
+  setUpPinning(o);
+  addressBase = (o.seed * 7919) % (250 * 250);
+  const m = machine();
+  const rand = prng(o.seed);
+  const result = { options: o, seed: o.seed, machine: m, pinning, startedAt: new Date().toISOString(), loadavgStart: loadavg() };
+  console.log(`# tracing-ws bench, mode ${o.mode}, seed ${o.seed} (--seed ${o.seed} replays the order)`);
+  console.log(`# ${m.model}, ${m.cores} cores, ${m.memGB} GiB, node ${m.node}; ${pinning.note}${pinning.nice ? `; nice ${pinning.nice}${pinning.autogroupNice ? ' (and its autogroup)' : ''}` : ''}; loadavg ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
+  try {
+    if (o.mode === 'rate' || o.mode === 'all') result.rate = await rateMode(o, rand);
+    if (o.mode === 'handshake' || o.mode === 'all') {
+      const hsScenarios = o.mode === 'all' ? o.hsScenarios.filter((s) => o.scenarios.includes(s)) : o.scenarios;
+      result.handshake = await connectionsMode(o, rand, { conns: o.hsConns, hold: 0, scenarios: hsScenarios, rounds: o.rounds });
+    }
+    if (o.mode === 'connections') result.connections = await connectionsMode(o, rand, { conns: o.conns, hold: o.hold, scenarios: o.scenarios, rounds: Math.min(o.rounds, 3) });
+    if (o.mode === 'saturation') result.saturation = await saturationMode(o, rand, { rounds: o.rounds, duration: o.duration });
+    if (o.mode === 'all') result.saturation = await saturationMode(o, rand, { rounds: o.satRounds, duration: o.satDuration });
+    result.loadavgEnd = loadavg();
+    result.finishedAt = new Date().toISOString();
+    console.log(`\n# total ${((Date.parse(result.finishedAt) - Date.parse(result.startedAt)) / 1000).toFixed(0)} s; loadavg at start ${result.loadavgStart.map((x) => x.toFixed(2)).join(' ')}, at end ${result.loadavgEnd.map((x) => x.toFixed(2)).join(' ')}`);
+    if (o.json) {
+      for (const part of ['rate', 'handshake', 'connections', 'saturation']) if (result[part]) delete result[part].table;
+      writeFileSync(o.json, JSON.stringify(result, null, 2));
+      console.log(`# results in ${o.json}`);
+    }
+  } finally {
+    rmSync('/tmp/tracing-ws-bench-s4.log', { force: true });
   }
-  if (o.mode === 'connections') result.connections = await connectionsMode(o, rand, { conns: o.conns, hold: o.hold, scenarios: o.scenarios, rounds: Math.min(o.rounds, 3) });
-  if (o.mode === 'saturation') result.saturation = await saturationMode(o, rand, { rounds: o.rounds, duration: o.duration });
-  if (o.mode === 'all') result.saturation = await saturationMode(o, rand, { rounds: o.satRounds, duration: o.satDuration });
-  result.loadavgEnd = loadavg();
-  result.finishedAt = new Date().toISOString();
-  console.log(`\n# total ${((Date.parse(result.finishedAt) - Date.parse(result.startedAt)) / 1000).toFixed(0)} s; loadavg at start ${result.loadavgStart.map((x) => x.toFixed(2)).join(' ')}, at end ${result.loadavgEnd.map((x) => x.toFixed(2)).join(' ')}`);
-  if (o.json) {
-    for (const part of ['rate', 'handshake', 'connections', 'saturation']) if (result[part]) delete result[part].table;
-    writeFileSync(o.json, JSON.stringify(result, null, 2));
-    console.log(`# results in ${o.json}`);
-  }
-} finally {
-  rmSync('/tmp/tracing-ws-bench-s4.log', { force: true });
+  process.exit(0);
 }
-process.exit(0);

@@ -11,6 +11,7 @@
 // IPC commands from the parent (each answered with {type:'reply', id, ...}):
 //   {cmd:'stats'}                 cpu (process.cpuUsage, µs; main thread: process.threadCpuUsage), rss, heap, messages counted
 //   {cmd:'gc'}                    full GC (needs --expose-gc), then stats
+//   {cmd:'heap-snapshot', file}   full GC, stats, then v8.writeHeapSnapshot(file) (conn-memory.mjs)
 //   {cmd:'heartbeat', intervalMs} start (intervalMs > 0) or stop (0) pinging every client
 //   {cmd:'exit'}                  closes the app and exits (so --cpu-prof writes its profile)
 // BENCH_EXEMPLARS=on|off sets metrics.exemplars of the module scenarios (3-6, 8; unset: the
@@ -310,6 +311,17 @@ process.on('message', async (msg) => {
       await new Promise((r) => setTimeout(r, 50));
       globalThis.gc?.();
       return reply(stats());
+    case 'heap-snapshot': {
+      // Full GC, then a V8 heap snapshot to msg.file (bench/conn-memory.mjs): blocks the
+      // process for the seconds it takes. Replies with the stats taken just before it.
+      globalThis.gc?.();
+      await new Promise((r) => setTimeout(r, 50));
+      globalThis.gc?.();
+      const s = stats();
+      const { writeHeapSnapshot } = await import('node:v8');
+      writeHeapSnapshot(msg.file);
+      return reply(s);
+    }
     case 'heartbeat':
       setHeartbeat(msg.intervalMs);
       return reply(stats());

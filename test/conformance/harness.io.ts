@@ -11,6 +11,7 @@ import {
   type HarnessConnectOptions,
   type HarnessConnection,
   type HarnessFrame,
+  type HarnessPendingHandshake,
   type HarnessSendMeta,
   type TransportHarness,
 } from './harness.js';
@@ -41,6 +42,7 @@ export const ioHarness: TransportHarness = {
     let closing: Promise<void> | undefined;
     const app: HarnessApp = {
       connect: (options) => connectIo(t.httpUrl, options),
+      startHandshake: (options) => startIoHandshake(t.httpUrl, options),
       httpUrl: t.httpUrl,
       get: <T>(token: Type<T>): T => t.app.get(token),
       gatewayLabels: { path: '/', transport: 'socket.io' },
@@ -59,8 +61,8 @@ interface ConnectError extends Error {
   description?: unknown;
 }
 
-async function connectIo(httpUrl: string, options: HarnessConnectOptions = {}): Promise<HarnessConnection> {
-  const socket = io(httpUrl, {
+function ioClient(httpUrl: string, options: HarnessConnectOptions): Socket {
+  return io(httpUrl, {
     path: CONFORMANCE_PATH,
     transports: ['websocket'],
     reconnection: false,
@@ -69,6 +71,25 @@ async function connectIo(httpUrl: string, options: HarnessConnectOptions = {}): 
     extraHeaders: options.headers,
     query: options.query,
   });
+}
+
+/** A socket.io client whose TCP connection (under engine.io's websocket, the `ws` package) the test can reset. */
+function startIoHandshake(httpUrl: string, options: HarnessConnectOptions = {}): HarnessPendingHandshake {
+  const socket = ioClient(httpUrl, options);
+  socket.on('connect_error', () => undefined);
+  return {
+    reset: () => {
+      const transport = socket.io.engine?.transport as unknown as { ws?: { _socket?: { resetAndDestroy(): void } } } | undefined;
+      const tcp = transport?.ws?._socket;
+      if (!tcp) throw new Error('the socket.io client has no TCP connection to reset yet');
+      tcp.resetAndDestroy();
+      socket.close();
+    },
+  };
+}
+
+async function connectIo(httpUrl: string, options: HarnessConnectOptions = {}): Promise<HarnessConnection> {
+  const socket = ioClient(httpUrl, options);
   const client = new IoHarnessClient(socket);
   return new Promise<HarnessConnection>((resolve, reject) => {
     const timer = setTimeout(() => {

@@ -40,6 +40,11 @@ export interface HarnessSetup {
 export interface HarnessApp {
   /** Opens a connection to the conformance gateway; resolves with the accepted connection or the refusal. */
   connect(options?: HarnessConnectOptions): Promise<HarnessConnection>;
+  /**
+   * Starts a handshake and leaves it to the server (its check may still be running), for a
+   * client that leaves halfway: `reset()` drops its TCP connection with a reset (RST).
+   */
+  startHandshake(options?: HarnessConnectOptions): HarnessPendingHandshake;
   /** `http://127.0.0.1:<port>`: the app's HTTP server (controllers, `/metrics`). */
   readonly httpUrl: string;
   /** A provider of the app (e.g. a service the test coordinates with). */
@@ -70,6 +75,12 @@ export interface HarnessConnectOptions {
 }
 
 export type HarnessConnection = AcceptedConnection | RefusedConnection;
+
+/** A handshake under way, see {@link HarnessApp.startHandshake}. */
+export interface HarnessPendingHandshake {
+  /** Drops the TCP connection with a reset, whatever the handshake has reached. */
+  reset(): void;
+}
 
 export interface AcceptedConnection {
   readonly accepted: true;

@@ -1,5 +1,6 @@
 import type { Type } from '@nestjs/common';
 import { TracingWsAdapter, TracingWsMetricsController } from '@tracing-ws/nestjs';
+import { connect as tcpConnect } from 'node:net';
 import { startApp } from '../support/app.js';
 import { TestSocket, upgrade } from '../support/ws-client.js';
 import {
@@ -10,6 +11,7 @@ import {
   type HarnessConnectOptions,
   type HarnessConnection,
   type HarnessFrame,
+  type HarnessPendingHandshake,
   type HarnessSendMeta,
   type TransportHarness,
 } from './harness.js';
@@ -33,6 +35,7 @@ export const wsHarness: TransportHarness = {
     let closing: Promise<void> | undefined;
     const app: HarnessApp = {
       connect: (options) => connectWs(t.wsUrl, options),
+      startHandshake: (options) => startWsHandshake(t.wsUrl, options),
       httpUrl: t.httpUrl,
       get: <T>(token: Type<T>): T => t.app.get(token),
       gatewayLabels: { path: CONFORMANCE_PATH, transport: 'ws' },
@@ -45,6 +48,21 @@ export const wsHarness: TransportHarness = {
     return app;
   },
 };
+
+/** The upgrade request on a raw TCP socket, so that the test can reset it at any point. */
+function startWsHandshake(wsUrl: string, options: HarnessConnectOptions = {}): HarnessPendingHandshake {
+  const { hostname, port } = new URL(wsUrl);
+  const headers: Record<string, string> = { ...options.headers };
+  if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;
+  const query = new URLSearchParams(options.query).toString();
+  const socket = tcpConnect(Number(port), hostname, () => {
+    const lines = [`GET ${CONFORMANCE_PATH}${query ? `?${query}` : ''} HTTP/1.1`, `Host: ${hostname}:${port}`, 'Connection: Upgrade', 'Upgrade: websocket', 'Sec-WebSocket-Version: 13', 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ=='];
+    for (const [name, value] of Object.entries(headers)) lines.push(`${name}: ${value}`);
+    socket.write(`${lines.join('\r\n')}\r\n\r\n`);
+  });
+  socket.on('error', () => undefined);
+  return { reset: () => socket.resetAndDestroy() };
+}
 
 async function connectWs(wsUrl: string, options: HarnessConnectOptions = {}): Promise<HarnessConnection> {
   const query = new URLSearchParams(options.query).toString();

@@ -10,6 +10,7 @@ import { recordClose } from '../../core/connection/ws-connection.close.js';
 import { getConnectionState, type WsConnectionState } from '../../core/connection/ws-connection.state.js';
 import { WsMessageDispatcher } from '../../core/dispatch/ws-message.dispatcher.js';
 import type { WsAcceptedHandshake } from '../../core/handshake/ws-handshake.outcome.js';
+import { watchAbandon } from '../../core/handshake/ws-handshake.abandon.js';
 import { resolveTransportCore, type WsTransportCore } from '../../core/module/transport-core.js';
 import type { WsHandshakeRequest } from '../../core/model/ws-handshake.request.js';
 import type { WsAck } from '../../core/model/ws-transport.js';
@@ -21,14 +22,14 @@ import { traceDefaultAdapter } from './io-traced.adapter.js';
 
 /** Where the namespace middleware leaves an accepted handshake, until socket.io emits `connection`. */
 const HANDSHAKE_RESULT = Symbol('tracing-ws:io-handshake');
-type CheckedSocket = Socket & { [HANDSHAKE_RESULT]?: WsAcceptedHandshake };
+type CheckedSocket = Socket & { [HANDSHAKE_RESULT]?: WsAcceptedHandshake; [OPENED]?: () => void };
 
 type Core = WsTransportCore;
 
 /** ws's error code for a frame over `maxPayload`: engine.io's websocket transport then closes the connection. */
 const PAYLOAD_TOO_LARGE = 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH';
-/** Handshakes that became connections; the others give their slot back when their engine.io connection closes. */
-const connectedHandshakes = new WeakSet<WsAcceptedHandshake>();
+/** Called at `connection`: stops watching the engine.io connection for a client that leaves before it (see watchAbandon). */
+const OPENED = Symbol('tracing-ws:opened');
 
 /**
  * The `@nestjs/platform-socket.io` adapter with the handshake guard before every
@@ -115,7 +116,8 @@ export class TracingIoAdapter extends IoAdapter {
           socket.disconnect(true);
           return;
         }
-        connectedHandshakes.add(handshake);
+        socket[OPENED]?.();
+        delete socket[OPENED];
         delete socket[HANDSHAKE_RESULT];
         state = this.open(core, socket, handshake);
         // The client learns its session's trace id (ws: the 101's X-Trace-ID).
@@ -204,10 +206,9 @@ export class TracingIoAdapter extends IoAdapter {
       (outcome) => {
         if (!outcome.accepted) return next(refusalError(outcome));
         socket[HANDSHAKE_RESULT] = outcome;
-        // A client gone between the check and `connection` gives its slot back.
-        socket.conn.once('close', () => {
-          if (!connectedHandshakes.has(outcome)) core.guard.abandon(outcome);
-        });
+        // A client gone between the check and `connection` gives its slot back; one that left
+        // while the check ran does now (socket.io then ignores the socket: its connection is not open).
+        socket[OPENED] = watchAbandon(socket.conn, socket.conn.readyState === 'closed', () => core.guard.abandon(outcome));
         next();
       },
       () => next(new Error('Internal Server Error')),

@@ -8,6 +8,7 @@ import type { Observable } from 'rxjs';
 import type { RawData, WebSocket, WebSocketServer } from 'ws';
 import { getConnectionState, type WsConnectionState } from '../../core/connection/ws-connection.state.js';
 import type { WsAcceptedHandshake } from '../../core/handshake/ws-handshake.outcome.js';
+import { watchAbandon } from '../../core/handshake/ws-handshake.abandon.js';
 import { resolveTransportCore, type WsTransportCore } from '../../core/module/transport-core.js';
 import type { WsHandshakeRequest } from '../../core/model/ws-handshake.request.js';
 import { WS_CLOSE_CODES } from '../../core/model/ws-protocol.js';
@@ -15,10 +16,10 @@ import { WsSocketConnection } from './ws-socket.connection.js';
 
 /** Where the handshake leaves its outcome on the upgrade request, between the check and the 101. */
 const HANDSHAKE_RESULT = Symbol('tracing-ws:handshake');
-/** The upgrade socket's `close` listener that gives an abandoned handshake's slot back (removed at the 101). */
-const ABANDON_LISTENER = Symbol('tracing-ws:abandon');
+/** Called at the 101: stops watching the upgrade socket for a client that leaves before it (see watchAbandon). */
+const OPENED = Symbol('tracing-ws:opened');
 
-type UpgradeRequest = IncomingMessage & { [HANDSHAKE_RESULT]?: WsAcceptedHandshake; [ABANDON_LISTENER]?: () => void };
+type UpgradeRequest = IncomingMessage & { [HANDSHAKE_RESULT]?: WsAcceptedHandshake; [OPENED]?: () => void };
 type VerifyCallback = (result: boolean, code?: number, message?: string, headers?: Record<string, string>) => void;
 
 type Core = WsTransportCore;
@@ -110,9 +111,8 @@ export class TracingWsAdapter extends WsAdapter {
         // The slot is the connection's now. The listener's closure holds the upgrade request
         // and the handshake outcome (its ended span): left on the socket, it kept them alive
         // for the whole connection (≈ 2.5 KB each, bench/conn-memory.mjs).
-        const abandon = req[ABANDON_LISTENER];
-        if (abandon) req.socket.removeListener('close', abandon);
-        req[ABANDON_LISTENER] = undefined;
+        req[OPENED]?.();
+        req[OPENED] = undefined;
         state = this.open(core, socket, handshake);
       }
       const { store, handshakeContext } = state;
@@ -160,9 +160,9 @@ export class TracingWsAdapter extends WsAdapter {
           req[HANDSHAKE_RESULT] = outcome;
           // An upgrade abandoned between the check and the 101 gives its slot back
           // (the listener is removed when the connection opens).
-          const abandon = (): void => core.guard.abandon(outcome);
-          req[ABANDON_LISTENER] = abandon;
-          req.socket.once('close', abandon);
+          // A client that left while the check ran (a reset closes the socket at once)
+          // gives its slot back now: ws then opens nothing.
+          req[OPENED] = watchAbandon(req.socket, req.socket.destroyed, () => core.guard.abandon(outcome));
           done(true);
         } else {
           const headers: Record<string, string> = { 'X-Trace-ID': outcome.traceId };

@@ -115,6 +115,7 @@ export const BCAST_RATIOS = [
   { a: 3, b: 2, name: 'module / bare NestJS deliveries per CPU s' },
   { a: 2, b: 1, name: 'bare NestJS / raw ws deliveries per CPU s' },
   { a: 12, b: 3, name: 'room history in memory / off deliveries per CPU s', min: 0.9 },
+  { a: 3, b: 6, name: 'this build / the --baseline-lib build deliveries per CPU s' },
 ].map((d) => ({ ...d, key: 'deliveriesPerCpuS' }));
 // Default fixed rate of --mode rate --workload broadcast: this many deliveries per second.
 export const BCAST_DELIVERIES_PER_S = 20_000;

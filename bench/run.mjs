@@ -27,7 +27,7 @@
 // every server process on core 1 (--pin off: both float; a warning says so).
 //
 // Options (defaults in brackets):
-//   --mode all|rate|saturation|handshake|connections [all]   --scenarios 1,2,3,4,5,7,8,9
+//   --mode all|rate|saturation|handshake|connections [all]   --scenarios 1,2,3,4,5,7,8,9,13
 //   --rounds 5   --duration 4 (s)   --warmup 2 (s)   --rate 10000 (msgs/s)   --seed N
 //   --connections 100   --inflight 10 (saturation)   --payload 64 (bytes)
 //   --sat-rounds 2   --sat-duration 3 (s)   (saturation inside --mode all)
@@ -131,7 +131,7 @@ export const HS_RATIOS = [
 function parseArgs(argv) {
   const o = {
     mode: 'all',
-    scenarios: [1, 2, 3, 4, 5, 7, 8, 9],
+    scenarios: [1, 2, 3, 4, 5, 7, 8, 9, 13],
     rounds: 5,
     duration: 4,
     warmup: 2,

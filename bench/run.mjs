@@ -45,7 +45,7 @@
 //              inspector: bench/.build/profiles/s<N>-<mode>-<ts>.cpuprofile; the message
 //              count of the window is printed, for profile-summary.mjs --per)
 //   --alloc-profile (as --profile, V8's sampling heap profiler instead: every allocation of the
-//              window, collected or not, bench/.build/profiles/s<N>-<mode>-<ts>.heapprofile;
+//              window (rate) or opening phase (handshake), collected or not, .heapprofile;
 //              bench/alloc-summary.mjs prints bytes per message by package and function)
 //   BENCH_SERVER_FLAGS='--trace-gc' (environment) adds node/V8 flags to every server process
 //   --cpu-prof (whole server process under node --cpu-prof, startup included)
@@ -762,9 +762,9 @@ async function connectionsMode(o, rand, { conns, hold, scenarios, rounds }) {
         await sleep(300);
         const base = await server.call('gc');
         const loadBefore = load1();
-        const profileFile = o.profile ? join(BUILD, 'profiles', `s${s}-handshake-${Date.now()}.cpuprofile`) : undefined;
+        const profileFile = o.profile || o.allocProfile ? join(BUILD, 'profiles', `s${s}-handshake-${Date.now()}.${o.allocProfile ? 'heapprofile' : 'cpuprofile'}`) : undefined;
         if (profileFile) mkdirSync(dirname(profileFile), { recursive: true });
-        const c0 = await server.call(profileFile ? 'profile-start' : 'stats');
+        const c0 = await server.call(profileFile ? 'profile-start' : 'stats', { alloc: o.allocProfile });
         gen = startWorkers(workers, {
           url: server.url,
           transport: transportOf(s),

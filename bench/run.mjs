@@ -643,26 +643,34 @@ async function measureOnce(o, scenario, load) {
 }
 
 // ------------------------------------------------------------------ rate mode (headline)
-async function rateMode(o, rand) {
-  const started = Date.now();
-  const load = { mode: 'open', rate: o.rate, warmup: o.warmup, duration: o.duration };
-  const bcast = o.workload === 'broadcast';
-  const unit = bcast ? `publishes/s to groups of ${Math.min(o.group, o.connections)} (${fmt(o.rate * Math.min(o.group, o.connections))} deliveries/s asked)` : 'msgs/s';
-  console.log(`\n# rate: open loop at ${fmt(o.rate)} ${unit}, ${o.workload}, ${o.connections} connections, ${o.payload} B, ${o.warmup} s warmup + ${o.duration} s window × ${o.rounds} rounds`);
+/** Every scenario once per round, in an order shuffled per round; `line` describes a window for the log. */
+async function roundsOf(o, rand, rounds, load, line) {
   const runs = [];
-  for (let round = 1; round <= o.rounds; round++) {
+  for (let round = 1; round <= rounds; round++) {
     const order = shuffled(o.scenarios, rand);
     console.log(`  round ${round} order ${order.join(',')}`);
     for (const s of order) {
       const r = await measure(o, s, load);
       r.round = round;
       runs.push(r);
-      const head = bcast
-        ? `${fmt(r.cpuUsPerDelivery, 2)} µs/delivery  ${fmt(r.deliveriesPerCpuS)} deliveries/CPU s  ${fmt(r.msgsPerSec)} publishes/s  ${fmt(r.deliveriesPerSec)} deliveries/s (of ${fmt(r.expectedPerSec)})`
-        : `${fmt(r.cpuUsPerMsg, 2)} µs/msg (JS thread ${fmt(r.mainUsPerMsg, 1)}, of which system ${fmt(r.mainSysUsPerMsg, 1)}; other threads ${fmt(r.otherThreadsUsPerMsg, 1)})  ${fmt(r.msgsPerSec)} msg/s`;
-      console.log(`  round ${round} s${s} ${head}${r.behind ? ' BEHIND' : ''}  p50 ${fmt(r.p50, 3)} p99 ${fmt(r.p99, 2)} ms  cpu ${fmt(r.cpuUtil * 100)}%  client ELU ${fmt(r.clientElu, 2)}  foreign ${fmt(r.foreignCores, 2)} cores  steal ${fmt(r.stealCores, 2)}  server core foreign ${fmt(r.serverCoreForeign, 2)}  load ${r.load1}${r.profileFile ? `  profile ${r.profileFile} (${r.replies} msgs)` : ''}${r.errors ? `  errors ${r.errors}` : ''}`);
+      console.log(`  round ${round} s${s} ${line(r)}`);
     }
   }
+  return runs;
+}
+
+async function rateMode(o, rand) {
+  const started = Date.now();
+  const load = { mode: 'open', rate: o.rate, warmup: o.warmup, duration: o.duration };
+  const bcast = o.workload === 'broadcast';
+  const unit = bcast ? `publishes/s to groups of ${Math.min(o.group, o.connections)} (${fmt(o.rate * Math.min(o.group, o.connections))} deliveries/s asked)` : 'msgs/s';
+  console.log(`\n# rate: open loop at ${fmt(o.rate)} ${unit}, ${o.workload}, ${o.connections} connections, ${o.payload} B, ${o.warmup} s warmup + ${o.duration} s window × ${o.rounds} rounds`);
+  const runs = await roundsOf(o, rand, o.rounds, load, (r) => {
+    const head = bcast
+      ? `${fmt(r.cpuUsPerDelivery, 2)} µs/delivery  ${fmt(r.deliveriesPerCpuS)} deliveries/CPU s  ${fmt(r.msgsPerSec)} publishes/s  ${fmt(r.deliveriesPerSec)} deliveries/s (of ${fmt(r.expectedPerSec)})`
+      : `${fmt(r.cpuUsPerMsg, 2)} µs/msg (JS thread ${fmt(r.mainUsPerMsg, 1)}, of which system ${fmt(r.mainSysUsPerMsg, 1)}; other threads ${fmt(r.otherThreadsUsPerMsg, 1)})  ${fmt(r.msgsPerSec)} msg/s`;
+    return `${head}${r.behind ? ' BEHIND' : ''}  p50 ${fmt(r.p50, 3)} p99 ${fmt(r.p99, 2)} ms  cpu ${fmt(r.cpuUtil * 100)}%  client ELU ${fmt(r.clientElu, 2)}  foreign ${fmt(r.foreignCores, 2)} cores  steal ${fmt(r.stealCores, 2)}  server core foreign ${fmt(r.serverCoreForeign, 2)}  load ${r.load1}${r.profileFile ? `  profile ${r.profileFile} (${r.replies} msgs)` : ''}${r.errors ? `  errors ${r.errors}` : ''}`;
+  });
   // A window that fell behind the rate (even after its retry) is flagged and left out of
   // the medians and ratios: its CPU per message is that of a backlog worked off in
   // batches, not of the rate.
@@ -706,17 +714,7 @@ async function saturationMode(o, rand, { rounds, duration }) {
   const started = Date.now();
   const load = { mode: 'closed', warmup: o.warmup, duration };
   console.log(`\n# saturation: closed loop, ${o.workload}, ${o.connections} conns × ${o.inflight} in flight, ${o.payload} B, ${o.warmup}+${duration} s × ${rounds} rounds`);
-  const runs = [];
-  for (let round = 1; round <= rounds; round++) {
-    const order = shuffled(o.scenarios, rand);
-    console.log(`  round ${round} order ${order.join(',')}`);
-    for (const s of order) {
-      const r = await measure(o, s, load);
-      r.round = round;
-      runs.push(r);
-      console.log(`  round ${round} s${s} ${fmt(r.msgsPerSec)} msg/s  ${fmt(r.cpuUsPerMsg, 2)} µs/msg  p99 ${fmt(r.p99, 2)} ms  cpu ${fmt(r.cpuUtil * 100)}%  client ELU ${fmt(r.clientElu, 2)}  foreign ${fmt(r.foreignCores, 2)} cores  load ${r.load1}${r.errors ? `  errors ${r.errors}` : ''}`);
-    }
-  }
+  const runs = await roundsOf(o, rand, rounds, load, (r) => `${fmt(r.msgsPerSec)} msg/s  ${fmt(r.cpuUsPerMsg, 2)} µs/msg  p99 ${fmt(r.p99, 2)} ms  cpu ${fmt(r.cpuUtil * 100)}%  client ELU ${fmt(r.clientElu, 2)}  foreign ${fmt(r.foreignCores, 2)} cores  load ${r.load1}${r.errors ? `  errors ${r.errors}` : ''}`);
   const T = summarize(runs, ['msgsPerSec', 'deliveriesPerSec', 'cpuUsPerMsg', 'cpuUsPerDelivery', 'p50', 'p99', 'cpuUtil', 'clientElu', 'rssMB']);
   const key = o.workload === 'broadcast' ? 'deliveriesPerSec' : 'msgsPerSec';
   const ratios = perRoundRatios(runs, SAT_RATIOS, key);

@@ -2,7 +2,7 @@ import type { Type } from '@nestjs/common';
 import { TracingWsAdapter, TracingWsMetricsController } from '@tracing-ws/nestjs';
 import { connect as tcpConnect } from 'node:net';
 import { startApp } from '../support/app.js';
-import { TestSocket, upgrade } from '../support/ws-client.js';
+import { TestSocket, upgrade, upgradeRequestText } from '../support/ws-client.js';
 import {
   CONFORMANCE_PATH,
   type HarnessApp,
@@ -56,9 +56,8 @@ function startWsHandshake(wsUrl: string, options: HarnessConnectOptions = {}): H
   if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;
   const query = new URLSearchParams(options.query).toString();
   const socket = tcpConnect(Number(port), hostname, () => {
-    const lines = [`GET ${CONFORMANCE_PATH}${query ? `?${query}` : ''} HTTP/1.1`, `Host: ${hostname}:${port}`, 'Connection: Upgrade', 'Upgrade: websocket', 'Sec-WebSocket-Version: 13', 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ=='];
-    for (const [name, value] of Object.entries(headers)) lines.push(`${name}: ${value}`);
-    socket.write(`${lines.join('\r\n')}\r\n\r\n`);
+    const headerLines = Object.entries(headers).map(([name, value]) => `${name}: ${value}`);
+    socket.write(upgradeRequestText(`${CONFORMANCE_PATH}${query ? `?${query}` : ''}`, `${hostname}:${port}`, headerLines));
   });
   socket.on('error', () => undefined);
   return { reset: () => socket.resetAndDestroy() };

@@ -9,6 +9,14 @@ export interface UpgradeResult {
   socket?: WebSocket;
 }
 
+/**
+ * The text of a WebSocket upgrade request, for a raw TCP socket (a test that sends hostile
+ * headers, or resets the connection halfway): `headerLines` are extra `Name: value` lines.
+ */
+export function upgradeRequestText(path: string, host: string, headerLines: readonly string[] = []): string {
+  return [`GET ${path} HTTP/1.1`, `Host: ${host}`, 'Connection: Upgrade', 'Upgrade: websocket', 'Sec-WebSocket-Version: 13', 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==', ...headerLines, '', ''].join('\r\n');
+}
+
 /** Attempts an upgrade and reports the HTTP answer, whether 101 or a refusal. */
 export function upgrade(url: string, options: ClientOptions & { protocols?: string[] } = {}): Promise<UpgradeResult> {
   const { protocols, ...rest } = options;

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { connect as netConnect } from 'node:net';
 import { logs, startApp, type TestApp } from '../../support/app.js';
-import { connect } from '../../support/ws-client.js';
+import { connect, upgradeRequestText } from '../../support/ws-client.js';
 import { authenticate, ResilienceGateway } from '../../fixtures/resilience.gateway.js';
 
 /** Sends a raw upgrade request and returns the whole response head. */
@@ -22,9 +22,7 @@ function rawUpgrade(port: number, path: string, headers: string[]): Promise<stri
       }
     });
     socket.on('error', reject);
-    socket.write(
-      [`GET ${path} HTTP/1.1`, 'Host: 127.0.0.1', 'Connection: Upgrade', 'Upgrade: websocket', 'Sec-WebSocket-Version: 13', 'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==', ...headers, '', ''].join('\r\n'),
-    );
+    socket.write(upgradeRequestText(path, '127.0.0.1', headers));
   });
 }
 

@@ -108,9 +108,7 @@ export class TracingWsAdapter extends WsAdapter {
           socket.close(WS_CLOSE_CODES.internalError, 'Internal error');
           return;
         }
-        // The slot is the connection's now. The listener's closure holds the upgrade request
-        // and the handshake outcome (its ended span): left on the socket, it kept them alive
-        // for the whole connection (≈ 2.5 KB each, bench/conn-memory.mjs).
+        // The slot is the connection's now: stop watching for an abandon (see watchAbandon).
         req[OPENED]?.();
         req[OPENED] = undefined;
         state = this.open(core, socket, handshake);
@@ -158,10 +156,8 @@ export class TracingWsAdapter extends WsAdapter {
       (outcome) => {
         if (outcome.accepted) {
           req[HANDSHAKE_RESULT] = outcome;
-          // An upgrade abandoned between the check and the 101 gives its slot back
-          // (the listener is removed when the connection opens).
-          // A client that left while the check ran (a reset closes the socket at once)
-          // gives its slot back now: ws then opens nothing.
+          // A client that leaves before the 101, or already left while the check ran, gives
+          // its slot back (ws then opens nothing).
           req[OPENED] = watchAbandon(req.socket, req.socket.destroyed, () => core.guard.abandon(outcome));
           done(true);
         } else {

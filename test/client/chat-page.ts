@@ -48,6 +48,34 @@ export async function logIn(page: Page, baseUrl: string, token: string, opened =
   if (opened) await page.waitForSelector('#status[data-state="open"]', WAIT);
 }
 
+/**
+ * Starts keeping every state `#status` passes through, so that a test can tell a page went
+ * through a state that lasted less than a polling interval (a reconnect to a server that is up).
+ * {@link statesSince} reads them.
+ */
+export async function recordStates(page: Page): Promise<void> {
+  await page.evaluate(() => {
+    const status = document.querySelector('#status') as HTMLElement;
+    const seen: string[] = [status.dataset.state ?? ''];
+    (window as unknown as { statusStates: string[] }).statusStates = seen;
+    // Every change is one record: its old value, then the current one, gives the whole path.
+    new MutationObserver((records) => {
+      for (const r of records) if (r.oldValue !== seen[seen.length - 1]) seen.push(r.oldValue ?? '');
+      if (status.dataset.state !== seen[seen.length - 1]) seen.push(status.dataset.state ?? '');
+    }).observe(status, { attributes: true, attributeFilter: ['data-state'], attributeOldValue: true });
+  });
+}
+
+/** Waits until `#status` has passed through one of `through` and is now `now`; returns the path. */
+export async function waitForStates(page: Page, through: string[], now: string): Promise<string[]> {
+  const handle = await page.waitForFunction(([through, now]) => {
+    const seen = (window as unknown as { statusStates: string[] }).statusStates;
+    const current = (document.querySelector('#status') as HTMLElement).dataset.state;
+    return current === now && seen.slice(1).some((s) => through.includes(s)) ? seen : undefined;
+  }, [through, now] as const, WAIT);
+  return (await handle.jsonValue()) as string[];
+}
+
 export async function joinRoom(page: Page, room: string): Promise<void> {
   await page.fill('#room', room);
   await page.click('#join-button');

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { SampleProcess } from '../support/sample-process.js';
-import { ARTIFACTS, ChatBrowser, joinRoom, logIn, say, shownTraceId, WAIT } from './chat-page.js';
+import { ARTIFACTS, ChatBrowser, joinRoom, logIn, recordStates, say, shownTraceId, waitForStates, WAIT } from './chat-page.js';
 
 const ADMIN_TOKEN = 'operator-page-test-token-5c1e';
 
@@ -48,11 +48,12 @@ describe('the sample operator page (/admin) in headless Chromium', () => {
     // The operator sees that message, with the trace id alice's page shows for it.
     await operator.locator(`#events li[data-type="message"][data-trace-id="${traceId}"][data-outcome="ok"]`).waitFor(WAIT);
 
+    // The page reconnects to a server that is up: "reconnecting" may last less than a frame.
+    await recordStates(alice);
     await operator.click('#connections tbody tr button.disconnect');
     await operator.locator('#events li[data-type="closed"][data-closed-by="admin"]').waitFor(WAIT);
     // Alice's page loses its socket and comes back by itself, and her client tells what it saw.
-    await alice.waitForSelector('#status[data-state="reconnecting"], #status[data-state="connecting"]', WAIT);
-    await alice.waitForSelector('#status[data-state="open"]', WAIT);
+    await waitForStates(alice, ['reconnecting', 'connecting'], 'open');
     await operator.locator('#events li[data-type="connected"]').waitFor(WAIT);
     await operator.locator('#events li[data-type="client_report"]').waitFor(WAIT);
     // The table follows: alice's new session, and only it.

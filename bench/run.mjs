@@ -601,6 +601,12 @@ async function measureOnce(o, scenario, load) {
       mainUsPerMsg: r.replies ? (mainS / r.replies) * 1e6 : NaN,
       mainSysUsPerMsg: r.replies ? (mainSysS / r.replies) * 1e6 : NaN,
       otherThreadsUsPerMsg: r.replies ? ((cpuS - mainS) / r.replies) * 1e6 : NaN,
+      // Collections in the window: scavenges and mark-compacts per second, GC pause µs per
+      // message, and the young generation's size at the end (V8 grows it with what survives).
+      scavengesPerSec: (s1.gcMinor - s0.gcMinor) / serverSeconds,
+      markCompactsPerSec: (s1.gcMajor - s0.gcMajor) / serverSeconds,
+      gcPauseUsPerMsg: r.replies ? ((s1.gcMs - s0.gcMs) * 1e3) / r.replies : NaN,
+      youngMB: s1.youngBytes / 2 ** 20,
       // Broadcast: the fan-out figure (its target is per CPU second).
       deliveriesPerCpuS: cpuS > 0 ? r.deliveries / cpuS : NaN,
       // Broadcast, open loop: deliveries the window's publishes asked for (Σ sender's group size).
@@ -668,7 +674,7 @@ async function rateMode(o, rand) {
   const runs = await roundsOf(o, rand, o.rounds, load, (r) => {
     const head = bcast
       ? `${fmt(r.cpuUsPerDelivery, 2)} µs/delivery  ${fmt(r.deliveriesPerCpuS)} deliveries/CPU s  ${fmt(r.msgsPerSec)} publishes/s  ${fmt(r.deliveriesPerSec)} deliveries/s (of ${fmt(r.expectedPerSec)})`
-      : `${fmt(r.cpuUsPerMsg, 2)} µs/msg (JS thread ${fmt(r.mainUsPerMsg, 1)}, of which system ${fmt(r.mainSysUsPerMsg, 1)}; other threads ${fmt(r.otherThreadsUsPerMsg, 1)})  ${fmt(r.msgsPerSec)} msg/s`;
+      : `${fmt(r.cpuUsPerMsg, 2)} µs/msg (JS thread ${fmt(r.mainUsPerMsg, 1)}, of which system ${fmt(r.mainSysUsPerMsg, 1)}; other threads ${fmt(r.otherThreadsUsPerMsg, 1)})  ${fmt(r.msgsPerSec)} msg/s  GC ${fmt(r.scavengesPerSec, 1)} scavenges/s + ${fmt(r.markCompactsPerSec, 1)} major/s, pause ${fmt(r.gcPauseUsPerMsg, 2)} µs/msg, young ${fmt(r.youngMB, 1)} MB`;
     return `${head}${r.behind ? ' BEHIND' : ''}  p50 ${fmt(r.p50, 3)} p99 ${fmt(r.p99, 2)} ms  cpu ${fmt(r.cpuUtil * 100)}%  client ELU ${fmt(r.clientElu, 2)}  foreign ${fmt(r.foreignCores, 2)} cores  steal ${fmt(r.stealCores, 2)}  server core foreign ${fmt(r.serverCoreForeign, 2)}  load ${r.load1}${r.profileFile ? `  profile ${r.profileFile} (${r.replies} msgs)` : ''}${r.errors ? `  errors ${r.errors}` : ''}`;
   });
   // A window that fell behind the rate (even after its retry) is flagged and left out of

@@ -9,7 +9,8 @@
 // Listens on 127.0.0.1:0, gateway path /ws (socket.io: the engine path), then reports
 // {type:'ready', port} over IPC.
 // IPC commands from the parent (each answered with {type:'reply', id, ...}):
-//   {cmd:'stats'}                 cpu (process.cpuUsage, µs; main thread: process.threadCpuUsage), rss, heap, messages counted
+//   {cmd:'stats'}                 cpu (process.cpuUsage, µs; main thread: process.threadCpuUsage), rss, heap, messages counted,
+//                                 GCs so far (scavenges, mark-compacts, pause ms) and the young generation's size
 //   {cmd:'gc'}                    full GC (needs --expose-gc), then stats
 //   {cmd:'heap-snapshot', file}   full GC, stats, then v8.writeHeapSnapshot(file) (conn-memory.mjs)
 //   {cmd:'heartbeat', intervalMs} start (intervalMs > 0) or stop (0) pinging every client
@@ -26,7 +27,9 @@
 // BENCH_SERVER_MAX_MS (default 15 min) whatever happens.
 
 import { createServer } from 'node:http';
+import { constants as perfConstants, PerformanceObserver } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
+import { getHeapSpaceStatistics } from 'node:v8';
 
 const scenario = Number(process.argv[2]);
 if (!(Number.isInteger(scenario) && scenario >= 1 && scenario <= 13) || (scenario === 6 && !process.env.BENCH_BASELINE_LIB)) {
@@ -277,6 +280,19 @@ async function startNest() {
 }
 let extraStats = () => ({});
 
+// Garbage collections since start, by kind (scavenges of the young generation; mark-compacts,
+// incremental steps included), and their pause time on the JS thread: the run reports them per
+// window, to tell a process that collects differently from one that runs slower.
+const gc = { minor: 0, major: 0, ms: 0 };
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) {
+    if (e.detail?.kind === perfConstants.NODE_PERFORMANCE_GC_MINOR) gc.minor++;
+    else if (e.detail?.kind === perfConstants.NODE_PERFORMANCE_GC_MAJOR || e.detail?.kind === perfConstants.NODE_PERFORMANCE_GC_INCREMENTAL) gc.major++;
+    gc.ms += e.duration;
+  }
+}).observe({ entryTypes: ['gc'] });
+const youngCapacity = () => getHeapSpaceStatistics().find((s) => s.space_name === 'new_space')?.space_size ?? NaN;
+
 function stats() {
   const cpu = process.cpuUsage();
   // The main (JS) thread alone; the rest of the process is V8's GC and compiler threads,
@@ -295,6 +311,10 @@ function stats() {
     clients: clientsOf().size,
     heartbeatRounds,
     heartbeatTerminated,
+    gcMinor: gc.minor,
+    gcMajor: gc.major,
+    gcMs: gc.ms,
+    youngBytes: youngCapacity(),
     now: performance.now(),
     ...extraStats(),
   };

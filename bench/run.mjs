@@ -27,11 +27,11 @@
 // every server process on core 1 (--pin off: both float; a warning says so).
 //
 // Options (defaults in brackets):
-//   --mode all|rate|saturation|handshake|connections [all]   --scenarios 1,2,3,4,5,7,8,9,13
-//   --rounds 5   --duration 4 (s)   --warmup 2 (s)   --rate 10000 (msgs/s)   --seed N
+//   --mode all|rate|saturation|handshake|connections [all]   --scenarios 1,2,3,4,5,7,8,13,14
+//   --rounds 7   --duration 4 (s)   --warmup 2 (s)   --rate 10000 (msgs/s)   --seed N
 //   --connections 100   --inflight 10 (saturation)   --payload 64 (bytes)
 //   --sat-rounds 2   --sat-duration 3 (s)   (saturation inside --mode all)
-//   --hs-conns 2000   --hs-scenarios 1,2,3,7,8   (handshake inside --mode all)
+//   --hs-conns 2000   --hs-scenarios 1,2,3,7,8   --hs-rounds 5   (handshake inside --mode all)
 //   --workload echo|broadcast [echo]   --group 10 (broadcast, ws scenarios only; connection i is
 //              in group floor(i / group), the last group may be smaller; with --mode rate the
 //              default --rate is 20000 / min(group, connections) publishes/s)
@@ -78,6 +78,7 @@ export const SCENARIOS = {
   11: 'as 3, a live trace open on a user no client is',
   12: 'as 3, broadcast.history in memory (room history on)',
   13: 'as 3, BatchSpanProcessor maxExportBatchSize 128 (SDK default 512)',
+  14: 'bare NestJS again, a second process (A/A control)',
 };
 const IO = new Set([7, 8]);
 const transportOf = (s) => (IO.has(s) ? 'io' : 'ws');
@@ -100,6 +101,8 @@ export const CPU_RATIOS = [
   { a: 6, b: 3, name: 'baseline build / this build' },
   { a: 13, b: 3, name: 'span batches of 128 / of 512 (s13 / s3)' },
   { a: 13, b: 1, name: 'span batches of 128 / raw ws (s13 / s1)' },
+  // The same server in two processes: what the method cannot resolve.
+  { a: 14, b: 2, name: 'A/A: bare NestJS / bare NestJS, two processes (s14 / s2)' },
 ];
 export const SAT_RATIOS = [
   { a: 1, b: 2, name: 'raw ws / bare NestJS' },
@@ -108,6 +111,7 @@ export const SAT_RATIOS = [
   { a: 5, b: 2, name: '10 % sampling / bare NestJS' },
   { a: 8, b: 7, name: 'module on socket.io / bare socket.io', min: 0.9 },
   { a: 12, b: 3, name: 'room history in memory / off (s12 / s3)', min: 0.9 },
+  { a: 14, b: 2, name: 'A/A: bare NestJS / bare NestJS, two processes (s14 / s2)' },
 ];
 // Broadcast fan-out (rate and saturation): deliveries per server CPU second, per round.
 export const BCAST_RATIOS = [
@@ -131,8 +135,8 @@ export const HS_RATIOS = [
 function parseArgs(argv) {
   const o = {
     mode: 'all',
-    scenarios: [1, 2, 3, 4, 5, 7, 8, 9, 13],
-    rounds: 5,
+    scenarios: [1, 2, 3, 4, 5, 7, 8, 13, 14],
+    rounds: 7,
     duration: 4,
     warmup: 2,
     rate: 10000,
@@ -144,6 +148,7 @@ function parseArgs(argv) {
     satDuration: 3,
     hsConns: 2000,
     hsScenarios: [1, 2, 3, 7, 8],
+    hsRounds: 5,
     workers: 1,
     workload: 'echo',
     group: 10,
@@ -186,7 +191,7 @@ function parseArgs(argv) {
   o.seed ??= Date.now() % 1_000_000;
   // Bounds: nothing unbounded runs on this machine.
   if (!(o.duration > 0 && o.duration <= 120) || !(o.satDuration > 0 && o.satDuration <= 120)) throw new Error('--duration must be in (0, 120] s');
-  if (!(o.rounds >= 1 && o.rounds <= 10) || !(o.satRounds >= 1 && o.satRounds <= 10)) throw new Error('--rounds must be 1..10');
+  if (![o.rounds, o.satRounds, o.hsRounds].every((n) => n >= 1 && n <= 10)) throw new Error('--rounds must be 1..10');
   if (!(o.connections >= 1 && o.connections <= 5000)) throw new Error('--connections must be 1..5000');
   if (!(o.inflight >= 1 && o.inflight <= 1000)) throw new Error('--inflight must be 1..1000');
   if (!(o.rate > 0 && o.rate <= 200_000)) throw new Error('--rate must be in (0, 200000]');
@@ -894,7 +899,7 @@ if (process.argv[1] && realpathSync(resolvePath(process.argv[1])) === realpathSy
     if (o.mode === 'rate' || o.mode === 'all') result.rate = await rateMode(o, rand);
     if (o.mode === 'handshake' || o.mode === 'all') {
       const hsScenarios = o.mode === 'all' ? o.hsScenarios.filter((s) => o.scenarios.includes(s)) : o.scenarios;
-      result.handshake = await connectionsMode(o, rand, { conns: o.hsConns, hold: 0, scenarios: hsScenarios, rounds: o.rounds });
+      result.handshake = await connectionsMode(o, rand, { conns: o.hsConns, hold: 0, scenarios: hsScenarios, rounds: o.mode === 'all' ? o.hsRounds : o.rounds });
     }
     if (o.mode === 'connections') result.connections = await connectionsMode(o, rand, { conns: o.conns, hold: o.hold, scenarios: o.scenarios, rounds: Math.min(o.rounds, 3) });
     if (o.mode === 'saturation') result.saturation = await saturationMode(o, rand, { rounds: o.rounds, duration: o.duration });

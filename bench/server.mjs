@@ -32,8 +32,8 @@ import { pathToFileURL } from 'node:url';
 import { getHeapSpaceStatistics } from 'node:v8';
 
 const scenario = Number(process.argv[2]);
-if (!(Number.isInteger(scenario) && scenario >= 1 && scenario <= 13) || (scenario === 6 && !process.env.BENCH_BASELINE_LIB)) {
-  console.error('usage: server.mjs <1..13> (6 needs BENCH_BASELINE_LIB)');
+if (!(Number.isInteger(scenario) && scenario >= 1 && scenario <= 14) || (scenario === 6 && !process.env.BENCH_BASELINE_LIB)) {
+  console.error('usage: server.mjs <1..14> (6 needs BENCH_BASELINE_LIB)');
   process.exit(2);
 }
 const EXEMPLARS = process.env.BENCH_EXEMPLARS;
@@ -159,7 +159,8 @@ async function startTelemetry(ratio, maxExportBatchSize) {
 }
 
 async function startNest() {
-  const withModule = scenario >= 3 && scenario !== 7;
+  // Scenario 14 is scenario 2 in a second process (the A/A control of the run).
+  const withModule = scenario >= 3 && scenario !== 7 && scenario !== 14;
   const onIo = scenario === 7 || scenario === 8;
   // Scenario 13: the BatchSpanProcessor exports every 128 finished spans instead of 512
   // (BENCH_BSP_BATCH=N tries another size), so that spans die young (bench/RESULTS.md).

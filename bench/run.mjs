@@ -612,6 +612,9 @@ async function measureOnce(o, scenario, load) {
       markCompactsPerSec: (s1.gcMajor - s0.gcMajor) / serverSeconds,
       gcPauseUsPerMsg: r.replies ? ((s1.gcMs - s0.gcMs) * 1e3) / r.replies : NaN,
       youngMB: s1.youngBytes / 2 ** 20,
+      // Event-loop turns per message and the events each turn handled: how the messages batch.
+      loopsPerMsg: r.replies ? (s1.loops - s0.loops) / r.replies : NaN,
+      eventsPerLoop: (s1.uvEvents - s0.uvEvents) / (s1.loops - s0.loops),
       // Broadcast: the fan-out figure (its target is per CPU second).
       deliveriesPerCpuS: cpuS > 0 ? r.deliveries / cpuS : NaN,
       // Broadcast, open loop: deliveries the window's publishes asked for (Σ sender's group size).
@@ -679,7 +682,7 @@ async function rateMode(o, rand) {
   const runs = await roundsOf(o, rand, o.rounds, load, (r) => {
     const head = bcast
       ? `${fmt(r.cpuUsPerDelivery, 2)} µs/delivery  ${fmt(r.deliveriesPerCpuS)} deliveries/CPU s  ${fmt(r.msgsPerSec)} publishes/s  ${fmt(r.deliveriesPerSec)} deliveries/s (of ${fmt(r.expectedPerSec)})`
-      : `${fmt(r.cpuUsPerMsg, 2)} µs/msg (JS thread ${fmt(r.mainUsPerMsg, 1)}, of which system ${fmt(r.mainSysUsPerMsg, 1)}; other threads ${fmt(r.otherThreadsUsPerMsg, 1)})  ${fmt(r.msgsPerSec)} msg/s  GC ${fmt(r.scavengesPerSec, 1)} scavenges/s + ${fmt(r.markCompactsPerSec, 1)} major/s, pause ${fmt(r.gcPauseUsPerMsg, 2)} µs/msg, young ${fmt(r.youngMB, 1)} MB`;
+      : `${fmt(r.cpuUsPerMsg, 2)} µs/msg (JS thread ${fmt(r.mainUsPerMsg, 1)}, of which system ${fmt(r.mainSysUsPerMsg, 1)}; other threads ${fmt(r.otherThreadsUsPerMsg, 1)})  ${fmt(r.msgsPerSec)} msg/s  GC ${fmt(r.scavengesPerSec, 1)} scavenges/s + ${fmt(r.markCompactsPerSec, 1)} major/s, pause ${fmt(r.gcPauseUsPerMsg, 2)} µs/msg, young ${fmt(r.youngMB, 1)} MB, ${fmt(r.loopsPerMsg, 3)} turns/msg, ${fmt(r.eventsPerLoop, 2)} events/turn`;
     return `${head}${r.behind ? ' BEHIND' : ''}  p50 ${fmt(r.p50, 3)} p99 ${fmt(r.p99, 2)} ms  cpu ${fmt(r.cpuUtil * 100)}%  client ELU ${fmt(r.clientElu, 2)}  foreign ${fmt(r.foreignCores, 2)} cores  steal ${fmt(r.stealCores, 2)}  server core foreign ${fmt(r.serverCoreForeign, 2)}  load ${r.load1}${r.profileFile ? `  profile ${r.profileFile} (${r.replies} msgs)` : ''}${r.errors ? `  errors ${r.errors}` : ''}`;
   });
   // A window that fell behind the rate (even after its retry) is flagged and left out of

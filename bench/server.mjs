@@ -316,6 +316,9 @@ function stats() {
     gcMajor: gc.major,
     gcMs: gc.ms,
     youngBytes: youngCapacity(),
+    // libuv: event-loop turns so far and the events they handled.
+    loops: performance.nodeTiming.uvMetricsInfo.loopCount,
+    uvEvents: performance.nodeTiming.uvMetricsInfo.events,
     now: performance.now(),
     ...extraStats(),
   };

@@ -27,8 +27,10 @@ const cell = (xs) => {
 const lines = [];
 lines.push(`| bytes per connection, median of ${runs.length} runs (min–max) | ${scenarios.map((s) => `s${s}`).join(' | ')} |`);
 lines.push(`|---|${scenarios.map(() => '---').join('|')}|`);
-const categories = Object.keys(rowsOf(scenarios[0])[0].categories);
-for (const c of categories) lines.push(`| ${c} (JS heap) | ${scenarios.map((s) => cell(rowsOf(s).map((r) => r.categories[c].jsBytesPerConn))).join(' | ')} |`);
+// ws and socket.io scenarios have different transport parts: the union, '–' where a scenario has no such part.
+const categories = [...new Set(scenarios.flatMap((s) => Object.keys(rowsOf(s)[0].categories)))];
+const partCell = (s, c) => (rowsOf(s)[0].categories[c] ? cell(rowsOf(s).map((r) => r.categories[c].jsBytesPerConn)) : '–');
+for (const c of categories) lines.push(`| ${c} (JS heap) | ${scenarios.map((s) => partCell(s, c)).join(' | ')} |`);
 const rest = [
   ['shared growth (new objects no per-connection root dominates), JS heap', (r) => r.sharedGrowthJsPerConn],
   ['**new JS objects, all**', (r) => Object.values(r.categories).reduce((n, c) => n + c.jsBytesPerConn, 0) + r.sharedGrowthJsPerConn],

@@ -6,11 +6,13 @@
 //   (after npm run build; on a shared machine: flock /tmp/bench.lock sh scripts/node.sh bench/conn-memory.mjs …)
 //
 // Per scenario (bench/server.mjs: 2 bare NestJS WsAdapter, 3 module defaults, 5 module at 10 %
-// sampling; any ws scenario 1-5, 9-12 runs), in a fresh server process (pinned like run.mjs):
+// sampling, 7 bare NestJS on socket.io, 8 the module on socket.io; any of 1-5, 7-12 runs), in a
+// fresh server process (pinned like run.mjs):
 //   1. 200 warm-up connections opened and closed (compiles the paths, as run.mjs does);
 //   2. full GC, stats, heap snapshot A (0 connections);
-//   3. --conns idle ws connections opened by a load worker thread of this process (bench/loadgen.mjs,
-//      mode idle, one fresh loopback source address per 1,000 sockets), then 6 s (longer than the
+//   3. --conns idle connections opened by a load worker thread of this process (bench/loadgen.mjs,
+//      mode idle, one fresh loopback source address per 1,000 sockets; scenarios 7 and 8:
+//      socket.io-client on its websocket transport, as run.mjs does), then 6 s (longer than the
 //      BatchSpanProcessor's 5 s export delay: no ended span waits in its queue);
 //   4. full GC, stats, heap snapshot B (N connections); the sockets are then closed, the server stopped.
 // Then both snapshots are parsed here (nodes/edges/strings, with the field layouts of snapshot.meta).
@@ -30,6 +32,11 @@
 //                    Subscriber…): the listeners and subscriptions of Nest's stock adapter
 //   bench gateway    closures defined in bench/ (the gateway's own per-client code)
 //   ws WebSocket     objects of class WebSocket;   net.Socket: objects of class Socket
+//   socket.io (7, 8) socket.io Socket, socket.io Client, engine.io Socket, engine.io transport,
+//                    engine.io request (the upgrade IncomingMessage engine.io keeps), ws WebSocket,
+//                    net.Socket: told apart by a property of each class (bench/conn-memory-io.mjs);
+//                    the module's parts are found as on ws, from the state under the socket.io
+//                    Socket's Symbol(tracing-ws:state)
 // Only objects new in B count (V8 keeps object ids across the snapshots of a process: an id A
 // also has is an object from before the connections). Every new object is attributed to its
 // nearest dominator that is such a root (so a category counts
@@ -53,7 +60,8 @@
 import { mkdirSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve as resolvePath } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { freshAddress, setUpPinning, startServer, startWorkers } from './run.mjs';
+import { IO_PARTS, ioPart } from './conn-memory-io.mjs';
+import { freshAddress, setUpPinning, startServer, startWorkers, transportOf } from './run.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const HEAP_DIR = join(here, '.build', 'heap');
@@ -72,7 +80,7 @@ function parseArgs(argv) {
     else throw new Error(`unknown option ${a}`);
   }
   if (!(Number.isInteger(o.conns) && o.conns >= 1 && o.conns <= 30000)) throw new Error('--conns must be 1..30000');
-  for (const s of o.scenarios) if (![1, 2, 3, 4, 5, 9, 10, 11, 12].includes(s)) throw new Error(`scenario ${s}: ws scenarios only (1-5, 9-12)`);
+  for (const s of o.scenarios) if (![1, 2, 3, 4, 5, 7, 8, 9, 10, 11, 12].includes(s)) throw new Error(`scenario ${s}: scenarios 1-5, 7-12 only`);
   return o;
 }
 
@@ -265,10 +273,14 @@ function scriptOf(g, closure) {
 /** rxjs classes: Nest's stock adapter subscribes to every client's messages through rxjs. */
 const RXJS = new Set(['Observable', 'Subscriber', 'SafeSubscriber', 'OperatorSubscriber', 'Subscription', 'Subject', 'ConsumerObserver']);
 
-export const CATEGORIES = ['CLS store', 'handshake span', 'connection state', 'handshake leftovers', 'Nest', 'bench gateway', 'ws WebSocket', 'net.Socket'];
+/** The module's parts and the app's, whatever the transport; then the transport's own. */
+const APP_PARTS = ['CLS store', 'handshake span', 'connection state', 'handshake leftovers', 'Nest', 'bench gateway'];
+export const CATEGORIES = [...APP_PARTS, 'ws WebSocket', 'net.Socket'];
+const IO_CATEGORIES = [...APP_PARTS, ...IO_PARTS];
 
-/** Per-connection categories of snapshot B, and per-class totals of both snapshots. */
-export function attribute(fileA, fileB, conns) {
+/** Per-connection categories of snapshot B, and per-class totals of both snapshots. transport: 'ws' | 'io' (socket.io). */
+export function attribute(fileA, fileB, conns, transport = 'ws') {
+  const CATS = transport === 'io' ? IO_CATEGORIES : CATEGORIES;
   const classTotals = (g) => {
     const m = new Map();
     let js = 0;
@@ -309,8 +321,8 @@ export function attribute(fileA, fileB, conns) {
   }
   // Category roots. 255 = none.
   const rootCat = new Uint8Array(N).fill(255);
-  const cat = (name) => CATEGORIES.indexOf(name);
-  const counts = Object.fromEntries(CATEGORIES.map((c) => [c, 0]));
+  const cat = (name) => CATS.indexOf(name);
+  const counts = Object.fromEntries(CATS.map((c) => [c, 0]));
   const mark = (n, name) => {
     if (cat(name) < 0) throw new Error(`no category ${name}`);
     if (n < 0 || rootCat[n] !== 255 || !isNew[n]) return;
@@ -327,8 +339,8 @@ export function attribute(fileA, fileB, conns) {
     if (t === 'object' && (name === 'Span' || name === 'SpanImpl')) {
       spans++;
       mark(n, 'handshake leftovers');
-    } else if (t === 'object' && name === 'WebSocket') {
-      // The library's state hangs off the socket under a symbol.
+    } else if (t === 'object' && (name === 'WebSocket' || name === 'Socket')) {
+      // The library's state hangs off the client under a symbol: the ws WebSocket, the socket.io Socket.
       for (let e = g.firstEdge[n]; e < g.firstEdge[n + 1]; e++) {
         if (g.isWeak(e) || !g.edgeName(e)?.includes('tracing-ws:state')) continue;
         const st = g.edgeTo(e);
@@ -347,7 +359,10 @@ export function attribute(fileA, fileB, conns) {
     if (idom[n] < 0 || rootCat[n] !== 255 || !isNew[n]) continue;
     const t = g.typeOf(n);
     const name = g.nameOf(n);
-    if (t === 'object' && name === 'WebSocket') mark(n, 'ws WebSocket');
+    const part = transport === 'io' && t === 'object' ? ioPart(g, n, name) : undefined;
+    if (part) mark(n, part);
+    else if (transport === 'io' && t === 'object' && (name === 'WebSocket' || name === 'Socket')) continue; // another class of that name
+    else if (t === 'object' && name === 'WebSocket') mark(n, 'ws WebSocket');
     else if (t === 'object' && name === 'Socket') mark(n, 'net.Socket');
     else if (t === 'object' && name === 'IncomingMessage') mark(n, 'handshake leftovers');
     else if (t === 'object' && RXJS.has(name)) mark(n, 'Nest');
@@ -372,7 +387,7 @@ export function attribute(fileA, fileB, conns) {
     const n = order[i];
     catOf[n] = rootCat[n] !== 255 ? rootCat[n] : n === 0 ? 255 : catOf[idom[n]];
   }
-  const bytes = CATEGORIES.map(() => ({ js: 0, native: 0, classes: new Map() }));
+  const bytes = CATS.map(() => ({ js: 0, native: 0, classes: new Map() }));
   for (let n = 0; n < N; n++) {
     const c = catOf[n];
     if (idom[n] < 0 || c === 255 || !isNew[n]) continue;
@@ -403,12 +418,13 @@ export function attribute(fileA, fileB, conns) {
     growth.set(key, k);
   }
   const categories = {};
-  CATEGORIES.forEach((name, i) => {
+  CATS.forEach((name, i) => {
     categories[name] = { roots: counts[name], jsBytesPerConn: bytes[i].js / conns, nativeBytesPerConn: bytes[i].native / conns, top: top(bytes[i].classes, conns) };
   });
   const catJs = bytes.reduce((s, b) => s + b.js, 0);
   const catNative = bytes.reduce((s, b) => s + b.native, 0);
   return {
+    transport,
     states,
     spansAlive: spans,
     closuresByOrigin: Object.fromEntries(scripts),
@@ -440,7 +456,7 @@ async function measure(o, s) {
   let statsB;
   let opened = 0;
   try {
-    const warm = startWorkers(1, { url: server.url, connections: 200, mode: 'idle', localAddresses: [freshAddress()], connectConcurrency: 64, deadlineMs: 120_000 });
+    const warm = startWorkers(1, { url: server.url, transport: transportOf(s), connections: 200, mode: 'idle', localAddresses: [freshAddress()], connectConcurrency: 64, deadlineMs: 120_000 });
     await warm.connected(60_000);
     await warm.closed();
     await warm.stop();
@@ -453,6 +469,7 @@ async function measure(o, s) {
     const workers = o.conns > 5000 ? 2 : 1;
     gen = startWorkers(workers, {
       url: server.url,
+      transport: transportOf(s),
       connections: o.conns,
       mode: 'idle',
       localAddresses: Array.from({ length: Math.ceil(o.conns / 1000) }, freshAddress),
@@ -472,7 +489,14 @@ async function measure(o, s) {
     await server.stop();
   }
   const t0 = performance.now();
-  const result = attribute(fileA, fileB, opened);
+  let result;
+  try {
+    result = attribute(fileA, fileB, opened, transportOf(s));
+  } catch (err) {
+    // The snapshots stay for another look (attribute() can be imported and run on them).
+    console.error(`scenario ${s}: analysis failed, snapshots kept: ${fileA} ${fileB}\n${err.stack}`);
+    return { scenario: s, conns: opened, analysisError: String(err.message), snapshots: [fileA, fileB] };
+  }
   if (!o.keep) {
     rmSync(fileA, { force: true });
     rmSync(fileB, { force: true });
@@ -521,7 +545,7 @@ if (process.argv[1] && realpathSync(resolvePath(process.argv[1])) === realpathSy
   for (const s of o.scenarios) {
     const r = await measure(o, s);
     results.push(r);
-    console.log(report(r));
+    if (!r.analysisError) console.log(report(r));
   }
   if (o.json) {
     mkdirSync(dirname(o.json), { recursive: true });

@@ -81,7 +81,7 @@ export const SCENARIOS = {
   14: 'bare NestJS again, a second process (A/A control)',
 };
 const IO = new Set([7, 8]);
-const transportOf = (s) => (IO.has(s) ? 'io' : 'ws');
+export const transportOf = (s) => (IO.has(s) ? 'io' : 'ws');
 
 // Ratios taken per round (numerator / denominator scenario) and, where the issues set one, the target.
 // CPU ratios: server CPU per message; "≤" targets. Throughput ratios (saturation): "≥" targets.

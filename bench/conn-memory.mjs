@@ -4,6 +4,7 @@
 //
 //   sh scripts/node.sh bench/conn-memory.mjs [--scenarios 2,3] [--conns 5000] [--json FILE] [--keep]
 //   (after npm run build; on a shared machine: flock /tmp/bench.lock sh scripts/node.sh bench/conn-memory.mjs …)
+//   sh scripts/node.sh bench/conn-memory.mjs --reanalyze RUN.json [--json OUT]   (a --keep run's snapshots, analysed again)
 //
 // Per scenario (bench/server.mjs: 2 bare NestJS WsAdapter, 3 module defaults, 5 module at 10 %
 // sampling, 7 bare NestJS on socket.io, 8 the module on socket.io; any of 1-5, 7-12 runs), in a
@@ -77,6 +78,7 @@ function parseArgs(argv) {
     else if (a === '--conns') o.conns = Number(argv[++i]);
     else if (a === '--json') o.json = argv[++i];
     else if (a === '--pin') o.pin = argv[++i];
+    else if (a === '--reanalyze') o.reanalyze = argv[++i];
     else throw new Error(`unknown option ${a}`);
   }
   if (!(Number.isInteger(o.conns) && o.conns >= 1 && o.conns <= 30000)) throw new Error('--conns must be 1..30000');
@@ -534,6 +536,19 @@ function report(r) {
 
 if (process.argv[1] && realpathSync(resolvePath(process.argv[1])) === realpathSync(fileURLToPath(import.meta.url))) {
   const o = parseArgs(process.argv.slice(2));
+  if (o.reanalyze) {
+    // --reanalyze RUN.json [--json OUT]: the snapshots of a --keep run analysed again (no server, no load).
+    const run = JSON.parse(readFileSync(o.reanalyze, 'utf8'));
+    for (const [i, r] of run.results.entries()) {
+      const t0 = performance.now();
+      const [fileA, fileB] = r.snapshots;
+      const { scenario, conns, heapUsedPerConn, rssPerConn, externalPerConn } = r;
+      run.results[i] = { scenario, conns, heapUsedPerConn, rssPerConn, externalPerConn, snapshots: r.snapshots, ...attribute(fileA, fileB, conns, transportOf(scenario)), analysisMs: performance.now() - t0 };
+      console.log(report(run.results[i]));
+    }
+    if (o.json) writeFileSync(o.json, JSON.stringify({ ...run, reanalyzedAt: new Date().toISOString() }, null, 2));
+    process.exit(0);
+  }
   const hardStop = setTimeout(() => {
     console.error('conn-memory: hard time limit (30 min) reached');
     process.exit(5);

@@ -117,8 +117,10 @@ export class TracingIoAdapter extends IoAdapter {
           return;
         }
         socket[OPENED]?.();
-        delete socket[OPENED];
-        delete socket[HANDSHAKE_RESULT];
+        // Cleared, not deleted: a delete turns every socket.io Socket into a dictionary-mode
+        // object (≈ 650 B more per connection, and slower property reads for its whole life).
+        socket[OPENED] = undefined;
+        socket[HANDSHAKE_RESULT] = undefined;
         state = this.open(core, socket, handshake);
         // The client learns its session's trace id (ws: the 101's X-Trace-ID).
         socket.emit(IO_SESSION_EVENT, { traceId: state.context.traceId, connectionId: state.context.connectionId });

@@ -79,8 +79,9 @@ export const SCENARIOS = {
   12: 'as 3, broadcast.history in memory (room history on)',
   13: 'as 3, BatchSpanProcessor maxExportBatchSize 128 (SDK default 512)',
   14: 'bare NestJS again, a second process (A/A control)',
+  15: 'as 8, on the --baseline-lib build',
 };
-const IO = new Set([7, 8]);
+const IO = new Set([7, 8, 15]);
 export const transportOf = (s) => (IO.has(s) ? 'io' : 'ws');
 
 // Ratios taken per round (numerator / denominator scenario) and, where the issues set one, the target.
@@ -99,6 +100,7 @@ export const CPU_RATIOS = [
   { a: 7, b: 2, name: 'bare socket.io / bare NestJS ws' },
   { a: 8, b: 7, name: 'module on socket.io / bare socket.io', max: 1 / 0.9 },
   { a: 6, b: 3, name: 'baseline build / this build' },
+  { a: 15, b: 8, name: 'socket.io: baseline build / this build (s15 / s8)' },
   { a: 13, b: 3, name: 'span batches of 128 / of 512 (s13 / s3)' },
   { a: 13, b: 1, name: 'span batches of 128 / raw ws (s13 / s1)' },
   // The same server in two processes: what the method cannot resolve.
@@ -112,6 +114,7 @@ export const SAT_RATIOS = [
   { a: 8, b: 7, name: 'module on socket.io / bare socket.io', min: 0.9 },
   { a: 12, b: 3, name: 'room history in memory / off (s12 / s3)', min: 0.9 },
   { a: 14, b: 2, name: 'A/A: bare NestJS / bare NestJS, two processes (s14 / s2)' },
+  { a: 15, b: 8, name: 'socket.io: baseline build / this build (s15 / s8)' },
 ];
 // Broadcast fan-out (rate and saturation): deliveries per server CPU second, per round.
 export const BCAST_RATIOS = [
@@ -129,6 +132,8 @@ export const HS_RATIOS = [
   { a: 3, b: 2, key: 'cpuUsPerClose', name: 'close CPU, module / bare NestJS' },
   { a: 8, b: 7, key: 'cpuUsPerHandshake', name: 'handshake CPU, module / bare socket.io' },
   { a: 8, b: 7, key: 'handshakesPerSec', name: 'handshake rate, module / bare socket.io' },
+  { a: 6, b: 3, key: 'cpuUsPerHandshake', name: 'handshake CPU, baseline build / this build' },
+  { a: 15, b: 8, key: 'cpuUsPerHandshake', name: 'handshake CPU on socket.io, baseline build / this build' },
 ];
 
 // ------------------------------------------------------------------ options
@@ -184,7 +189,7 @@ function parseArgs(argv) {
   if (o.mode === 'throughput') o.mode = 'saturation';
   if (!['all', 'rate', 'saturation', 'handshake', 'connections'].includes(o.mode)) throw new Error(`unknown --mode ${o.mode}`);
   for (const s of [...o.scenarios, ...o.hsScenarios]) if (!SCENARIOS[s]) throw new Error(`no scenario ${s}`);
-  if ([...o.scenarios, ...o.hsScenarios].includes(6) && !o.baselineLib) throw new Error('scenario 6 needs --baseline-lib <path to index.js of another build>');
+  if ([...o.scenarios, ...o.hsScenarios].some((s) => s === 6 || s === 15) && !o.baselineLib) throw new Error('scenarios 6 and 15 need --baseline-lib <path to index.js of another build>');
   if (o.workload === 'broadcast' && o.scenarios.some((s) => IO.has(s))) throw new Error('--workload broadcast: ws scenarios only (1-6, 9-12)');
   if (!(o.group >= 1 && o.group <= 5000)) throw new Error('--group must be 1..5000');
   if (o.workload === 'broadcast' && !given.has('rate')) o.rate = Math.max(1, Math.round(BCAST_DELIVERIES_PER_S / Math.min(o.group, o.connections)));

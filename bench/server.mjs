@@ -1,7 +1,7 @@
 // One benchmark server scenario, run as its own child process (fork with IPC).
 //
 //   node bench/server.mjs <scenario>      scenario 1..12 (see SCENARIOS in run.mjs)
-//   (scenario 6 = scenario 3 with the library built at BENCH_BASELINE_LIB, an index.js path;
+//   (scenario 6 = scenario 3 and scenario 15 = scenario 8 with the library built at BENCH_BASELINE_LIB, an index.js path;
 //    7 = bare NestJS on @nestjs/platform-socket.io's stock IoAdapter; 8 = the module on
 //    socket.io, TracingIoAdapter from the built library's `socket.io` entry point, defaults as 3;
 //    9 = as 3 with `metrics.exemplars: false`)
@@ -32,8 +32,10 @@ import { pathToFileURL } from 'node:url';
 import { getHeapSpaceStatistics } from 'node:v8';
 
 const scenario = Number(process.argv[2]);
-if (!(Number.isInteger(scenario) && scenario >= 1 && scenario <= 14) || (scenario === 6 && !process.env.BENCH_BASELINE_LIB)) {
-  console.error('usage: server.mjs <1..14> (6 needs BENCH_BASELINE_LIB)');
+// Scenarios 6 and 15 load the library from another build (BENCH_BASELINE_LIB).
+const onBaseline = scenario === 6 || scenario === 15;
+if (!(Number.isInteger(scenario) && scenario >= 1 && scenario <= 15) || (onBaseline && !process.env.BENCH_BASELINE_LIB)) {
+  console.error('usage: server.mjs <1..15> (6 and 15 need BENCH_BASELINE_LIB)');
   process.exit(2);
 }
 const EXEMPLARS = process.env.BENCH_EXEMPLARS;
@@ -161,7 +163,7 @@ async function startTelemetry(ratio, maxExportBatchSize) {
 async function startNest() {
   // Scenario 14 is scenario 2 in a second process (the A/A control of the run).
   const withModule = scenario >= 3 && scenario !== 7 && scenario !== 14;
-  const onIo = scenario === 7 || scenario === 8;
+  const onIo = scenario === 7 || scenario === 8 || scenario === 15;
   // Scenario 13: the BatchSpanProcessor exports every 128 finished spans instead of 512
   // (BENCH_BSP_BATCH=N tries another size), so that spans die young (bench/RESULTS.md).
   const batch = scenario === 13 ? Number(process.env.BENCH_BSP_BATCH ?? 128) : undefined;
@@ -173,8 +175,10 @@ async function startNest() {
 
   let lib;
   // Scenario 6: the same module set-up as 3, on another build of the library (before/after a change).
-  if (withModule) lib = await import(scenario === 6 ? pathToFileURL(process.env.BENCH_BASELINE_LIB).href : '@tracing-ws/nestjs');
-  const ioLib = scenario === 8 ? await import('@tracing-ws/nestjs/socket.io') : undefined;
+  const baseline = onBaseline ? pathToFileURL(process.env.BENCH_BASELINE_LIB) : undefined;
+  if (withModule) lib = await import(baseline ? baseline.href : '@tracing-ws/nestjs');
+  // The socket.io entry of the same build (scenario 15: of the baseline build, next to its index.js).
+  const ioLib = scenario === 8 ? await import('@tracing-ws/nestjs/socket.io') : scenario === 15 ? await import(new URL('transports/socket.io/index.js', baseline).href) : undefined;
 
   // The gateway, decorated programmatically (no TS build step for the bench).
   class BenchGateway {

@@ -10,7 +10,7 @@ import { recordClose } from '../../core/connection/ws-connection.close.js';
 import { getConnectionState, type WsConnectionState } from '../../core/connection/ws-connection.state.js';
 import { WsMessageDispatcher } from '../../core/dispatch/ws-message.dispatcher.js';
 import type { WsAcceptedHandshake } from '../../core/handshake/ws-handshake.outcome.js';
-import { watchAbandon } from '../../core/handshake/ws-handshake.abandon.js';
+import { holdHandshake, takeHandshake } from '../../core/handshake/ws-handshake.abandon.js';
 import { resolveTransportCore, type WsTransportCore } from '../../core/module/transport-core.js';
 import type { WsHandshakeRequest } from '../../core/model/ws-handshake.request.js';
 import type { WsAck } from '../../core/model/ws-transport.js';
@@ -20,16 +20,11 @@ import { IoSocketConnection } from './io-socket.connection.js';
 import { registerIoServer } from './io-server.registry.js';
 import { traceDefaultAdapter } from './io-traced.adapter.js';
 
-/** Where the namespace middleware leaves an accepted handshake, until socket.io emits `connection`. */
-const HANDSHAKE_RESULT = Symbol('tracing-ws:io-handshake');
-type CheckedSocket = Socket & { [HANDSHAKE_RESULT]?: WsAcceptedHandshake; [OPENED]?: () => void };
 
 type Core = WsTransportCore;
 
 /** ws's error code for a frame over `maxPayload`: engine.io's websocket transport then closes the connection. */
 const PAYLOAD_TOO_LARGE = 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH';
-/** Called at `connection`: stops watching the engine.io connection for a client that leaves before it (see watchAbandon). */
-const OPENED = Symbol('tracing-ws:opened');
 
 /**
  * The `@nestjs/platform-socket.io` adapter with the handshake guard before every
@@ -64,7 +59,7 @@ export class TracingIoAdapter extends IoAdapter {
     const nsp = isNamespace(created) ? created : created.of('/');
     if (!this.guarded.has(nsp)) {
       this.guarded.add(nsp);
-      nsp.use((socket, next) => this.checkHandshake(core, socket as CheckedSocket, nsp.name, next));
+      nsp.use((socket, next) => this.checkHandshake(core, socket as Socket, nsp.name, next));
     }
     return created as Server;
   }
@@ -107,20 +102,15 @@ export class TracingIoAdapter extends IoAdapter {
 
   override bindClientConnect(server: Server | Namespace, callback: (...args: unknown[]) => void): void {
     const core = this.resolveCore();
-    server.on('connection', (socket: CheckedSocket) => {
+    server.on('connection', (socket: Socket) => {
       let state = getConnectionState(socket);
       if (!state) {
-        const handshake = socket[HANDSHAKE_RESULT];
+        const handshake = takeHandshake(socket);
         if (!handshake) {
           // A namespace this adapter did not create: nothing vouches for the socket.
           socket.disconnect(true);
           return;
         }
-        socket[OPENED]?.();
-        // Cleared, not deleted: a delete turns every socket.io Socket into a dictionary-mode
-        // object (≈ 650 B more per connection, and slower property reads for its whole life).
-        socket[OPENED] = undefined;
-        socket[HANDSHAKE_RESULT] = undefined;
         state = this.open(core, socket, handshake);
         // The client learns its session's trace id (ws: the 101's X-Trace-ID).
         socket.emit(IO_SESSION_EVENT, { traceId: state.context.traceId, connectionId: state.context.connectionId });
@@ -203,14 +193,13 @@ export class TracingIoAdapter extends IoAdapter {
   }
 
   /** The namespace middleware: the full handshake check, with the client's `auth` payload. */
-  private checkHandshake(core: Core, socket: CheckedSocket, path: string, next: (err?: Error) => void): void {
+  private checkHandshake(core: Core, socket: Socket, path: string, next: (err?: Error) => void): void {
     core.guard.check(handshakeRequestOf(socket), path).then(
       (outcome) => {
         if (!outcome.accepted) return next(refusalError(outcome));
-        socket[HANDSHAKE_RESULT] = outcome;
         // A client gone between the check and `connection` gives its slot back; one that left
         // while the check ran does now (socket.io then ignores the socket: its connection is not open).
-        socket[OPENED] = watchAbandon(socket.conn, socket.conn.readyState === 'closed', () => core.guard.abandon(outcome));
+        holdHandshake(socket, outcome, socket.conn, socket.conn.readyState === 'closed', () => core.guard.abandon(outcome));
         next();
       },
       () => next(new Error('Internal Server Error')),

@@ -8,18 +8,12 @@ import type { Observable } from 'rxjs';
 import type { RawData, WebSocket, WebSocketServer } from 'ws';
 import { getConnectionState, type WsConnectionState } from '../../core/connection/ws-connection.state.js';
 import type { WsAcceptedHandshake } from '../../core/handshake/ws-handshake.outcome.js';
-import { watchAbandon } from '../../core/handshake/ws-handshake.abandon.js';
+import { heldHandshake, holdHandshake, takeHandshake } from '../../core/handshake/ws-handshake.abandon.js';
 import { resolveTransportCore, type WsTransportCore } from '../../core/module/transport-core.js';
 import type { WsHandshakeRequest } from '../../core/model/ws-handshake.request.js';
 import { WS_CLOSE_CODES } from '../../core/model/ws-protocol.js';
 import { WsSocketConnection } from './ws-socket.connection.js';
 
-/** Where the handshake leaves its outcome on the upgrade request, between the check and the 101. */
-const HANDSHAKE_RESULT = Symbol('tracing-ws:handshake');
-/** Called at the 101: stops watching the upgrade socket for a client that leaves before it (see watchAbandon). */
-const OPENED = Symbol('tracing-ws:opened');
-
-type UpgradeRequest = IncomingMessage & { [HANDSHAKE_RESULT]?: WsAcceptedHandshake; [OPENED]?: () => void };
 type VerifyCallback = (result: boolean, code?: number, message?: string, headers?: Record<string, string>) => void;
 
 type Core = WsTransportCore;
@@ -56,7 +50,7 @@ export class TracingWsAdapter extends WsAdapter {
       maxPayload: (options?.maxPayload as number | undefined) ?? core.options.maxPayloadBytes,
       // Pings are answered by the lifecycle's rule (rate limit, send buffer), not blindly by ws.
       autoPong: false,
-      verifyClient: (info: { req: IncomingMessage }, done: VerifyCallback) => this.verify(core, info.req as UpgradeRequest, path, done),
+      verifyClient: (info: { req: IncomingMessage }, done: VerifyCallback) => this.verify(core, info.req, path, done),
       // A bearer token offered as a subprotocol is a credential, never the protocol
       // to select: pick another offered one (browsers refuse a 101 that selects none).
       handleProtocols: (protocols: Set<string>) => {
@@ -64,8 +58,8 @@ export class TracingWsAdapter extends WsAdapter {
         return false;
       },
     } as Parameters<WsAdapter['create']>[1]);
-    server.on('headers', (headers: string[], req: UpgradeRequest) => {
-      const handshake = req[HANDSHAKE_RESULT];
+    server.on('headers', (headers: string[], req: IncomingMessage) => {
+      const handshake = heldHandshake(req);
       if (handshake) headers.push(`X-Trace-ID: ${handshake.traceId}`);
     });
     this.paths.set(server, path);
@@ -99,18 +93,15 @@ export class TracingWsAdapter extends WsAdapter {
 
   override bindClientConnect(server: WebSocketServer, callback: (...args: unknown[]) => void): void {
     const core = this.resolveCore();
-    server.on('connection', (socket: WebSocket, req: UpgradeRequest) => {
+    server.on('connection', (socket: WebSocket, req: IncomingMessage) => {
       let state = getConnectionState(socket);
       if (!state) {
-        const handshake = req[HANDSHAKE_RESULT];
+        const handshake = takeHandshake(req);
         if (!handshake) {
           // Only a server built outside this adapter gets here: nothing vouches for it.
           socket.close(WS_CLOSE_CODES.internalError, 'Internal error');
           return;
         }
-        // The slot is the connection's now: stop watching for an abandon (see watchAbandon).
-        req[OPENED]?.();
-        req[OPENED] = undefined;
         state = this.open(core, socket, handshake);
       }
       const { store, handshakeContext } = state;
@@ -151,14 +142,13 @@ export class TracingWsAdapter extends WsAdapter {
     return state;
   }
 
-  private verify(core: Core, req: UpgradeRequest, path: string, done: VerifyCallback): void {
+  private verify(core: Core, req: IncomingMessage, path: string, done: VerifyCallback): void {
     core.guard.check(handshakeRequestOf(req), path).then(
       (outcome) => {
         if (outcome.accepted) {
-          req[HANDSHAKE_RESULT] = outcome;
           // A client that leaves before the 101, or already left while the check ran, gives
           // its slot back (ws then opens nothing).
-          req[OPENED] = watchAbandon(req.socket, req.socket.destroyed, () => core.guard.abandon(outcome));
+          holdHandshake(req, outcome, req.socket, req.socket.destroyed, () => core.guard.abandon(outcome));
           done(true);
         } else {
           const headers: Record<string, string> = { 'X-Trace-ID': outcome.traceId };

@@ -9,7 +9,15 @@
 import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 
-const PARTS = ['rate', 'handshake', 'connections', 'saturation'];
+// Each part's per-round ratios in a run's JSON; 'rate, host-adjusted' divides each window's server
+// CPU by the load generator's CPU in that window (bench/run.mjs, rate mode).
+const PARTS = {
+  rate: (r) => r.rate?.ratios,
+  'rate, host-adjusted': (r) => r.rate?.hostAdjusted?.ratios,
+  handshake: (r) => r.handshake?.ratios,
+  connections: (r) => r.connections?.ratios,
+  saturation: (r) => r.saturation?.ratios,
+};
 
 export function median(xs) {
   const s = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
@@ -21,8 +29,8 @@ export function median(xs) {
 /** One row per ratio present in every run: [{part, key, name, values, median, spreadPct, within, verdicts}]. */
 export function compareRuns(runs, tolerancePct = 10) {
   const rows = [];
-  for (const part of PARTS) {
-    const present = runs.map((r) => r[part]?.ratios ?? {});
+  for (const [part, ratiosOf] of Object.entries(PARTS)) {
+    const present = runs.map((r) => ratiosOf(r) ?? {});
     const keys = Object.keys(present[0] ?? {}).filter((k) => present.every((p) => p[k] && Number.isFinite(p[k].median)));
     for (const key of keys) {
       const values = present.map((p) => p[key].median);

@@ -230,8 +230,16 @@ function startOpenLoop() {
   tick();
 }
 
+function threadCpuSince(start) {
+  const now = process.threadCpuUsage();
+  return now.user + now.system - start.user - start.system;
+}
+
 let windowStart = performance.now();
 let eluStart = performance.eventLoopUtilization();
+// This thread's own CPU time over the window: the load generator does the same work per message
+// in every scenario, so its CPU per message is the host's speed in that window (bench/run.mjs).
+let cpuStart = process.threadCpuUsage();
 function snapshot() {
   let outstanding = 0;
   for (const c of socks) outstanding += c.outstanding;
@@ -249,6 +257,7 @@ function snapshot() {
     windowMs: performance.now() - windowStart,
     // how busy this load generator was (1 = saturated: the numbers are client-bound)
     clientElu: performance.eventLoopUtilization(eluStart).utilization,
+    clientCpuUs: threadCpuSince(cpuStart),
     hist,
   };
 }
@@ -263,6 +272,7 @@ parentPort.on('message', async (msg) => {
     hist = new Uint32Array(FINE + COARSE + 1);
     windowStart = performance.now();
     eluStart = performance.eventLoopUtilization();
+    cpuStart = process.threadCpuUsage();
   } else if (msg === 'report') {
     const s = snapshot();
     parentPort.postMessage({ type: 'report', ...s }, [s.hist.buffer]);

@@ -392,6 +392,7 @@ function mergeReports(reports) {
     for (let i = 0; i < h.length; i++) hist[i] += h[i];
   }
   out.clientElu = reports.reduce((n, r) => n + r.clientElu, 0);
+  out.clientCpuUs = reports.reduce((n, r) => n + r.clientCpuUs, 0);
   out.p50 = percentile(hist, 0.5);
   out.p99 = percentile(hist, 0.99);
   out.p999 = percentile(hist, 0.999);
@@ -507,6 +508,21 @@ export function perRoundRatios(runs, defs, key) {
     out[`s${d.a}/s${d.b}${d.key ? ` ${d.key}` : ''}`] = { name: d.name, key: k, median: m, min: Math.min(...xs), max: Math.max(...xs), rounds: xs, ...(d.max !== undefined ? { max_target: d.max } : {}), ...(d.min !== undefined ? { min_target: d.min } : {}), ...(verdict ? { verdict } : {}) };
   }
   return out;
+}
+
+/** Pearson's r over [x, y] pairs (NaN for fewer than 3). */
+export function pearson(pairs) {
+  const xy = pairs.filter(([x, y]) => Number.isFinite(x) && Number.isFinite(y));
+  if (xy.length < 3) return NaN;
+  const mx = xy.reduce((n, [x]) => n + x, 0) / xy.length;
+  const my = xy.reduce((n, [, y]) => n + y, 0) / xy.length;
+  let sxy = 0, sxx = 0, syy = 0;
+  for (const [x, y] of xy) {
+    sxy += (x - mx) * (y - my);
+    sxx += (x - mx) ** 2;
+    syy += (y - my) ** 2;
+  }
+  return sxy / Math.sqrt(sxx * syy);
 }
 
 function ratioLines(title, ratios) {
@@ -633,6 +649,13 @@ async function measureOnce(o, scenario, load) {
       outstanding: r.outstanding,
       spansExported: s1.spansExported,
       clientElu: r.clientElu / o.workers,
+      // The load generator's own CPU time in the window (its threads, on the other core): the
+      // same work per message in every scenario, so it moves with the host's speed alone.
+      clientCpuUsPerMsg: r.replies ? r.clientCpuUs / r.replies : NaN,
+      clientCpuUsPerDelivery: r.deliveries ? r.clientCpuUs / r.deliveries : NaN,
+      // Server CPU per load-generator CPU over the same window: the host-adjusted figure.
+      serverPerClientCpu: r.clientCpuUs > 0 ? (cpuS * 1e6) / r.clientCpuUs : NaN,
+      clientPerServerCpu: cpuS > 0 ? r.clientCpuUs / (cpuS * 1e6) : NaN,
       foreignCores: foreignCores(f0, f1, serverSeconds),
       stealCores: (st1 - st0) / TICK / serverSeconds,
       // Share of the server's core used by anything but the server (pinned runs only).
@@ -688,16 +711,24 @@ async function rateMode(o, rand) {
     const head = bcast
       ? `${fmt(r.cpuUsPerDelivery, 2)} µs/delivery  ${fmt(r.deliveriesPerCpuS)} deliveries/CPU s  ${fmt(r.msgsPerSec)} publishes/s  ${fmt(r.deliveriesPerSec)} deliveries/s (of ${fmt(r.expectedPerSec)})`
       : `${fmt(r.cpuUsPerMsg, 2)} µs/msg (JS thread ${fmt(r.mainUsPerMsg, 1)}, of which system ${fmt(r.mainSysUsPerMsg, 1)}; other threads ${fmt(r.otherThreadsUsPerMsg, 1)})  ${fmt(r.msgsPerSec)} msg/s  GC ${fmt(r.scavengesPerSec, 1)} scavenges/s + ${fmt(r.markCompactsPerSec, 1)} major/s, pause ${fmt(r.gcPauseUsPerMsg, 2)} µs/msg, young ${fmt(r.youngMB, 1)} MB, ${fmt(r.loopsPerMsg, 3)} turns/msg, ${fmt(r.eventsPerLoop, 2)} events/turn`;
-    return `${head}${r.behind ? ' BEHIND' : ''}  p50 ${fmt(r.p50, 3)} p99 ${fmt(r.p99, 2)} ms  cpu ${fmt(r.cpuUtil * 100)}%  client ELU ${fmt(r.clientElu, 2)}  foreign ${fmt(r.foreignCores, 2)} cores  steal ${fmt(r.stealCores, 2)}  server core foreign ${fmt(r.serverCoreForeign, 2)}  load ${r.load1}${r.profileFile ? `  profile ${r.profileFile} (${r.replies} msgs)` : ''}${r.errors ? `  errors ${r.errors}` : ''}`;
+    return `${head}${r.behind ? ' BEHIND' : ''}  p50 ${fmt(r.p50, 3)} p99 ${fmt(r.p99, 2)} ms  cpu ${fmt(r.cpuUtil * 100)}%  client ELU ${fmt(r.clientElu, 2)}  load generator ${fmt(bcast ? r.clientCpuUsPerDelivery : r.clientCpuUsPerMsg, 2)} µs/${bcast ? 'delivery' : 'msg'}  foreign ${fmt(r.foreignCores, 2)} cores  steal ${fmt(r.stealCores, 2)}  server core foreign ${fmt(r.serverCoreForeign, 2)}  load ${r.load1}${r.profileFile ? `  profile ${r.profileFile} (${r.replies} msgs)` : ''}${r.errors ? `  errors ${r.errors}` : ''}`;
   });
   // A window that fell behind the rate (even after its retry) is flagged and left out of
   // the medians and ratios: its CPU per message is that of a backlog worked off in
   // batches, not of the rate.
   const kept = runs.filter((r) => !r.behind);
-  const T = summarize(runs.filter((r) => !r.behind || !kept.some((k) => k.scenario === r.scenario)), ['cpuUsPerMsg', 'cpuUsPerDelivery', 'deliveriesPerCpuS', 'msgsPerSec', 'deliveriesPerSec', 'expectedPerSec', 'p50', 'p99', 'cpuUtil', 'clientElu', 'foreignCores', 'serverCoreForeign', 'stealCores', 'load1', 'rssMB']);
+  const T = summarize(runs.filter((r) => !r.behind || !kept.some((k) => k.scenario === r.scenario)), ['cpuUsPerMsg', 'cpuUsPerDelivery', 'deliveriesPerCpuS', 'msgsPerSec', 'deliveriesPerSec', 'expectedPerSec', 'p50', 'p99', 'cpuUtil', 'clientElu', 'clientCpuUsPerMsg', 'clientCpuUsPerDelivery', 'serverPerClientCpu', 'foreignCores', 'serverCoreForeign', 'stealCores', 'load1', 'rssMB']);
   const perMsgKey = bcast ? 'cpuUsPerDelivery' : 'cpuUsPerMsg';
   // Broadcast: the fan-out ratios (deliveries per CPU s, BCAST_RATIOS; the echo CPU targets do not apply).
   const ratios = bcast ? perRoundRatios(kept, BCAST_RATIOS, 'deliveriesPerCpuS') : perRoundRatios(kept, CPU_RATIOS, perMsgKey);
+  // The same ratios host-adjusted: each window's server CPU divided by the load generator's CPU
+  // in that window (a window in a slow spell of the host is slow on both cores). No targets:
+  // they apply to the plain ratios.
+  const untargeted = (defs, key) => defs.map(({ max, min, ...d }) => ({ ...d, key }));
+  const hostAdjusted = bcast ? perRoundRatios(kept, untargeted(BCAST_RATIOS, 'clientPerServerCpu')) : perRoundRatios(kept, untargeted(CPU_RATIOS, undefined), 'serverPerClientCpu');
+  const clientKey = bcast ? 'clientCpuUsPerDelivery' : 'clientCpuUsPerMsg';
+  // How closely the server's and the load generator's CPU per message move together, per scenario.
+  const together = Object.fromEntries(o.scenarios.map((s) => [s, pearson(kept.filter((r) => r.scenario === s).map((r) => [r[perMsgKey], r[clientKey]]))]));
   const L = [];
   if (bcast) {
     const g = Math.min(o.group, o.connections);
@@ -710,22 +741,24 @@ async function rateMode(o, rand) {
       L.push(`| ${s} | ${SCENARIOS[s]} | ${fmt(t.cpuUsPerDelivery, 2)} (${fmt(t.cpuUsPerDeliveryMin, 2)}–${fmt(t.cpuUsPerDeliveryMax, 2)}) | ${fmt(t.deliveriesPerCpuS)} (${fmt(t.deliveriesPerCpuSMin)}–${fmt(t.deliveriesPerCpuSMax)}) | ${fmt(t.msgsPerSec)} | ${fmt(t.deliveriesPerSec)} (${fmt(t.expectedPerSec)}) | ${behind ? `${behind} of ${t.n} rounds` : 'no'} | ${fmt(t.p50, 3)} | ${fmt(t.p99, 2)} | ${fmt(t.cpuUtil * 100)} | ${fmt(t.clientElu, 2)} | ${fmt(t.foreignCores, 2)} (${fmt(t.serverCoreForeign, 2)}) | ${fmt(t.load1, 2)} |`);
     }
     L.push(ratioLines('Per-round ratios of deliveries per server CPU second (same round), median (min–max):', ratios));
+    L.push(ratioLines('Host-adjusted (load generator CPU per server CPU, per window), per-round ratios, median (min–max):', hostAdjusted));
   } else {
     L.push(`\n## Server CPU per message at a fixed rate (${fmt(o.rate)} msgs/s open loop, ${o.connections} connections, ${o.payload} B, median of ${o.rounds} × ${o.duration} s)\n`);
-    L.push('| # | scenario | µs / msg (min–max) | achieved msgs/s | behind | p50 ms | p99 ms | server CPU % | client ELU | foreign cores (server core) | load1 |');
-    L.push('|---|---|---|---|---|---|---|---|---|---|---|');
+    L.push('| # | scenario | µs / msg (min–max) | achieved msgs/s | behind | p50 ms | p99 ms | server CPU % | client ELU | load generator µs / msg (min–max) | r(server, load generator) | foreign cores (server core) | load1 |');
+    L.push('|---|---|---|---|---|---|---|---|---|---|---|---|---|');
     for (const s of o.scenarios) {
       const t = T[s];
       const behind = runs.filter((r) => r.scenario === s && r.behind).length;
-      L.push(`| ${s} | ${SCENARIOS[s]} | ${fmt(t[perMsgKey], 2)} (${fmt(t[`${perMsgKey}Min`], 2)}–${fmt(t[`${perMsgKey}Max`], 2)}) | ${fmt(t.msgsPerSec)} | ${behind ? `${behind} of ${t.n} rounds` : 'no'} | ${fmt(t.p50, 3)} | ${fmt(t.p99, 2)} | ${fmt(t.cpuUtil * 100)} | ${fmt(t.clientElu, 2)} | ${fmt(t.foreignCores, 2)} (${fmt(t.serverCoreForeign, 2)}) | ${fmt(t.load1, 2)} |`);
+      L.push(`| ${s} | ${SCENARIOS[s]} | ${fmt(t[perMsgKey], 2)} (${fmt(t[`${perMsgKey}Min`], 2)}–${fmt(t[`${perMsgKey}Max`], 2)}) | ${fmt(t.msgsPerSec)} | ${behind ? `${behind} of ${t.n} rounds` : 'no'} | ${fmt(t.p50, 3)} | ${fmt(t.p99, 2)} | ${fmt(t.cpuUtil * 100)} | ${fmt(t.clientElu, 2)} | ${fmt(t.clientCpuUsPerMsg, 2)} (${fmt(t.clientCpuUsPerMsgMin, 2)}–${fmt(t.clientCpuUsPerMsgMax, 2)}) | ${fmt(together[s], 2)} | ${fmt(t.foreignCores, 2)} (${fmt(t.serverCoreForeign, 2)}) | ${fmt(t.load1, 2)} |`);
     }
     L.push(ratioLines('Per-round ratios of server CPU per message (same round), median (min–max):', ratios));
+    L.push(ratioLines('Host-adjusted (server CPU per load generator CPU, per window), per-round ratios, median (min–max):', hostAdjusted));
   }
   const behindRuns = runs.filter((r) => r.behind);
   if (behindRuns.length) L.push(`\nWARNING: ${behindRuns.length} window(s) fell behind the rate after a retry and are left out of the medians and ratios (${behindRuns.map((r) => `s${r.scenario} round ${r.round}: ${fmt(r.msgsPerSec)}/s, p50 ${fmt(r.p50, 2)} ms${r.deliveriesShort ? `, ${fmt(r.deliveriesPerSec)} of ${fmt(r.expectedPerSec)} deliveries/s` : ''}`).join('; ')}); a scenario with every window behind is shown from them, flagged.`);
   console.log(L.join('\n'));
   console.log(`# rate part ${((Date.now() - started) / 1000).toFixed(0)} s`);
-  return { rate: o.rate, runs, summary: T, ratios, table: L.join('\n') };
+  return { rate: o.rate, runs, summary: T, ratios, hostAdjusted: { ratios: hostAdjusted, together }, table: L.join('\n') };
 }
 
 // ------------------------------------------------------------------ saturation mode (second view)

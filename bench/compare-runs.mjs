@@ -9,11 +9,9 @@
 import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 
-// Each part's per-round ratios in a run's JSON; 'rate, host-adjusted' divides each window's server
-// CPU by the load generator's CPU in that window (bench/run.mjs, rate mode).
+// Each part's per-round ratios in a run's JSON.
 const PARTS = {
   rate: (r) => r.rate?.ratios,
-  'rate, host-adjusted': (r) => r.rate?.hostAdjusted?.ratios,
   handshake: (r) => r.handshake?.ratios,
   connections: (r) => r.connections?.ratios,
   saturation: (r) => r.saturation?.ratios,

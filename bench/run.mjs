@@ -27,9 +27,8 @@
 // every server process on core 1 (--pin off: both float; a warning says so).
 // Reproducing the named ratios (bench/RESULTS.md, round five): one window's CPU per message moves
 // ±10-20 % with the host, so the medians need rounds; 20 rounds give three runs within ±10 % of
-// each other far more often than 5 or 7 do. Three times each:
-//   --scenarios 1,2,3,4,5 --rounds 20 --hs-scenarios 1,2,3 --nice -10   (CPU per message)
-//   --mode handshake --scenarios 1,2,3 --rounds 20 --nice -10           (CPU per handshake)
+// each other far more often than 5 or 7 do. Three times:
+//   --scenarios 1,2,3,4,5 --rounds 20 --hs-scenarios 1,2,3 --hs-rounds 20 --nice -10
 //
 // Options (defaults in brackets):
 //   --mode all|rate|saturation|handshake|connections [all]   --scenarios 1,2,3,4,5,7,8,13,14

@@ -9,13 +9,7 @@
 import { readFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 
-// Each part's per-round ratios in a run's JSON.
-const PARTS = {
-  rate: (r) => r.rate?.ratios,
-  handshake: (r) => r.handshake?.ratios,
-  connections: (r) => r.connections?.ratios,
-  saturation: (r) => r.saturation?.ratios,
-};
+const PARTS = ['rate', 'handshake', 'connections', 'saturation'];
 
 export function median(xs) {
   const s = xs.filter((x) => Number.isFinite(x)).sort((a, b) => a - b);
@@ -27,8 +21,8 @@ export function median(xs) {
 /** One row per ratio present in every run: [{part, key, name, values, median, spreadPct, within, verdicts}]. */
 export function compareRuns(runs, tolerancePct = 10) {
   const rows = [];
-  for (const [part, ratiosOf] of Object.entries(PARTS)) {
-    const present = runs.map((r) => ratiosOf(r) ?? {});
+  for (const part of PARTS) {
+    const present = runs.map((r) => r[part]?.ratios ?? {});
     const keys = Object.keys(present[0] ?? {}).filter((k) => present.every((p) => p[k] && Number.isFinite(p[k].median)));
     for (const key of keys) {
       const values = present.map((p) => p[key].median);

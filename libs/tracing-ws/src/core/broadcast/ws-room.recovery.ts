@@ -30,6 +30,12 @@ interface Held {
  */
 export class WsRoomRecovery {
   private readonly held = new Map<WsConnectionState, Map<string, Held[]>>();
+  /**
+   * After a release, the position the client has, until the channel's first broadcast past it.
+   * The read's reply and the channel's messages come on different Redis connections, so a
+   * broadcast the replay already sent can still arrive from the channel after the release.
+   */
+  private readonly floors = new Map<WsConnectionState, Map<string, WsPosition>>();
 
   constructor(
     private readonly history: WsRoomHistory,
@@ -42,16 +48,26 @@ export class WsRoomRecovery {
 
   /** True while some recovery holds live broadcasts (the delivery loop asks {@link hold} only then). */
   get holding(): boolean {
-    return this.held.size > 0;
+    return this.held.size > 0 || this.floors.size > 0;
   }
 
   /** Keeps a live broadcast back if `state` is recovering `room`; false when it should be sent now. */
   hold(state: WsConnectionState, room: string, epoch: string, offset: number, frame: EventFrame): boolean {
     const list = this.held.get(state)?.get(room);
-    if (!list) return false;
-    // Bounded: past it the client sees a jump in offsets and asks again.
-    if (list.length < this.settings.size * 2 + 64) list.push({ epoch, offset, frame });
-    return true;
+    if (list) {
+      // Bounded: past it the client sees a jump in offsets and asks again.
+      if (list.length < this.settings.size * 2 + 64) list.push({ epoch, offset, frame });
+      return true;
+    }
+    const floors = this.floors.get(state);
+    const floor = floors?.get(room);
+    if (!floor) return false;
+    // Already sent by the replay: dropped, not sent twice.
+    if (epoch === floor.epoch && offset <= floor.offset) return true;
+    // The channel is past the replay: nothing older can come any more.
+    floors!.delete(room);
+    if (floors!.size === 0) this.floors.delete(state);
+    return false;
   }
 
   /** Starts telling `state` about `room`: its position, or the replay after `asked`. */
@@ -86,6 +102,7 @@ export class WsRoomRecovery {
   /** A closed connection's held broadcasts are dropped. */
   forget(state: WsConnectionState): void {
     this.held.delete(state);
+    this.floors.delete(state);
   }
 
   private settle(state: WsConnectionState, room: string, asked: WsRoomPosition | undefined, result: WsHistoryRead | WsPosition, parent: Context): void {
@@ -121,9 +138,17 @@ export class WsRoomRecovery {
     if (!rooms || !list) return;
     rooms.delete(room);
     if (rooms.size === 0) this.held.delete(state);
+    let passed = false;
     for (const h of list) {
       if (after && h.epoch === after.epoch && h.offset <= after.offset) continue;
+      passed ||= after !== undefined && h.epoch === after.epoch;
       this.sender.send(state, h.frame, h.frame.event, true);
+    }
+    // Until the channel delivers a broadcast past `after`, one it already sent may still come.
+    if (after && !passed) {
+      let floors = this.floors.get(state);
+      if (!floors) this.floors.set(state, (floors = new Map()));
+      floors.set(room, after);
     }
   }
 

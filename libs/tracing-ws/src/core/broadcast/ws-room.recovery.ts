@@ -36,6 +36,8 @@ export class WsRoomRecovery {
    * broadcast the replay already sent can still arrive from the channel after the release.
    */
   private readonly floors = new Map<WsConnectionState, Map<string, WsPosition>>();
+  /** Per room, how many connections it is held or floored for: the delivery loop asks {@link hold} only there. */
+  private readonly watched = new Map<string, number>();
 
   constructor(
     private readonly history: WsRoomHistory,
@@ -46,9 +48,9 @@ export class WsRoomRecovery {
     private readonly settings: { readonly ttlMs: number; readonly size: number; readonly propagateToClient: boolean },
   ) {}
 
-  /** True while some recovery holds live broadcasts (the delivery loop asks {@link hold} only then). */
-  get holding(): boolean {
-    return this.held.size > 0 || this.floors.size > 0;
+  /** True while some connection's recovery of `room` holds or filters its live broadcasts (the delivery loop asks {@link hold} only then). */
+  holds(room: string): boolean {
+    return this.watched.has(room);
   }
 
   /** Keeps a live broadcast back if `state` is recovering `room`; false when it should be sent now. */
@@ -65,8 +67,7 @@ export class WsRoomRecovery {
     // Already sent by the replay: dropped, not sent twice.
     if (epoch === floor.epoch && offset <= floor.offset) return true;
     // The channel is past the replay: nothing older can come any more.
-    floors!.delete(room);
-    if (floors!.size === 0) this.floors.delete(state);
+    this.dropFloor(state, room);
     return false;
   }
 
@@ -81,9 +82,12 @@ export class WsRoomRecovery {
       pending = Promise.reject(err);
     }
     if (!(pending instanceof Promise)) return this.settle(state, room, asked, pending, parent);
+    // A new read supersedes what the last one left.
+    this.dropFloor(state, room);
     let rooms = this.held.get(state);
     if (!rooms) this.held.set(state, (rooms = new Map()));
     rooms.set(room, []);
+    this.watch(room, 1);
     pending.then(
       (result) => this.settle(state, room, asked, result, parent),
       () => {
@@ -101,6 +105,8 @@ export class WsRoomRecovery {
 
   /** A closed connection's held broadcasts are dropped. */
   forget(state: WsConnectionState): void {
+    for (const room of this.held.get(state)?.keys() ?? []) this.watch(room, -1);
+    for (const room of this.floors.get(state)?.keys() ?? []) this.watch(room, -1);
     this.held.delete(state);
     this.floors.delete(state);
   }
@@ -138,6 +144,7 @@ export class WsRoomRecovery {
     if (!rooms || !list) return;
     rooms.delete(room);
     if (rooms.size === 0) this.held.delete(state);
+    this.watch(room, -1);
     let passed = false;
     for (const h of list) {
       if (after && h.epoch === after.epoch && h.offset <= after.offset) continue;
@@ -149,7 +156,21 @@ export class WsRoomRecovery {
       let floors = this.floors.get(state);
       if (!floors) this.floors.set(state, (floors = new Map()));
       floors.set(room, after);
+      this.watch(room, 1);
     }
+  }
+
+  private dropFloor(state: WsConnectionState, room: string): void {
+    const floors = this.floors.get(state);
+    if (!floors?.delete(room)) return;
+    if (floors.size === 0) this.floors.delete(state);
+    this.watch(room, -1);
+  }
+
+  private watch(room: string, by: 1 | -1): void {
+    const n = (this.watched.get(room) ?? 0) + by;
+    if (n > 0) this.watched.set(room, n);
+    else this.watched.delete(room);
   }
 
   private event(event: string, data: unknown): EventFrame {

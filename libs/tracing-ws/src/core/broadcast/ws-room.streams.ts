@@ -106,7 +106,7 @@ export class WsRoomStreams {
     const frame: EventFrame = { kind: 'event', event, meta: undefined, text };
     const recovery = this.recovery;
     // Nobody is being held back by a replay (the usual case): one write per member, counted per gateway.
-    if (!position || !recovery.holding) return this.sender.sendToMany(this.registry.room(room), frame, event);
+    if (!position || !recovery.holds(room)) return this.sender.sendToMany(this.registry.room(room), frame, event);
     let delivered = 0;
     for (const state of this.registry.room(room)) {
       if (recovery.hold(state, room, position.epoch, position.offset, frame)) continue;
